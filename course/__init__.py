@@ -1,0 +1,1 @@
+"""The MLOps Roadmap course driver: catalog, build, execute, grade, and the CLI over them."""
