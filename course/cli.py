@@ -91,14 +91,22 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--output-dir", type=Path, help="keep the executed notebooks here")
     p.set_defaults(func=cmd_run)
 
-    p = commands.add_parser("lab", help="start JupyterLab at the course start page")
-    p.add_argument("jupyter_args", nargs=argparse.REMAINDER, help="passed on to jupyter lab")
-    p.set_defaults(func=cmd_lab)
+    p = commands.add_parser(
+        "lab",
+        help="start JupyterLab at the course start page",
+        description="Start JupyterLab at START_HERE.ipynb; any other option (e.g. "
+        "--no-browser --port=8888) is passed on to jupyter lab.",
+    )
+    p.set_defaults(func=cmd_lab, jupyter_args=[])
     return top
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = parser().parse_args(argv)
+    top = parser()
+    args, extra = top.parse_known_args(argv)
+    if extra and args.command != "lab":
+        top.error(f"unrecognized arguments: {' '.join(extra)}")
+    args.jupyter_args = extra
     try:
         return args.func(args)
     except CourseError as exc:

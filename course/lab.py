@@ -16,7 +16,9 @@ def lab_command(root: Path, extra_args: list[str]) -> list[str]:
         "-m",
         "jupyterlab",
         f"--ServerApp.root_dir={root}",
-        f"--ServerApp.default_url=/lab/tree/{startpage.FILENAME}",
+        f"--LabApp.default_url=/lab/tree/{startpage.FILENAME}",
+        # containers and dev boxes often run as root, where Jupyter refuses to start
+        *(["--allow-root"] if os.geteuid() == 0 else []),
         *extra_args,
     ]
 

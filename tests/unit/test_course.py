@@ -72,3 +72,19 @@ def test_fill_answers_replaces_only_answer_cells():
     assert fill_answers(release, solution, {"f": "x = 2"}).cells[0].source == "x = 2"
     assert release.cells[0].source == "raise NotImplementedError()", "input untouched"
     assert strip_markers("a\n    ### END SOLUTION\nb") == "a\nb"
+
+
+def test_lab_opens_the_start_page_and_passes_jupyter_options_on(tmp_path):
+    from course.lab import lab_command
+
+    command = lab_command(tmp_path, ["--no-browser", "--port=8899"])
+    assert f"--ServerApp.root_dir={tmp_path}" in command
+    assert "--LabApp.default_url=/lab/tree/START_HERE.ipynb" in command
+    assert command[-2:] == ["--no-browser", "--port=8899"]
+
+
+def test_cli_passes_unknown_options_only_to_lab(capsys):
+    with pytest.raises(SystemExit) as caught:
+        cli.main(["build", "--no-browser"])
+    assert caught.value.code == 2
+    assert "unrecognized arguments: --no-browser" in capsys.readouterr().err
