@@ -46,4 +46,4 @@ clean:
 constraints: install
 	{ echo "# Every package the course installs, pinned (pip freeze of a working .venv)."; \
 	  echo "# Regenerate after changing pyproject.toml: make constraints"; \
-	  $(BIN)/pip freeze --exclude-editable; } > constraints.txt
+	  $(BIN)/pip freeze --exclude-editable | grep -v "^jupytext=="; } > constraints.txt

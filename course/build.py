@@ -100,11 +100,20 @@ def compare(expected: dict[str, bytes], committed: dict[str, bytes]) -> BuildRep
     return report
 
 
-def build(root: Path, *, check: bool = False) -> BuildReport:
-    """Compare (``check``) or bring the committed release in line with the sources."""
-    modules = catalog.built(root)
+def build(root: Path, *, check: bool = False, module_ids: list[str] | None = None) -> BuildReport:
+    """Compare (``check``) or bring the committed release in line with the sources.
+
+    With ``module_ids``, only those modules (and the start page) are considered, so authors
+    working on different modules at once do not rewrite each other's releases.
+    """
+    modules = catalog.select(root, module_ids)
     expected = expected_files(root, modules)
-    report = compare(expected, committed_files(root, modules))
+    committed = committed_files(root, modules)
+    if module_ids:
+        keep = (*(f"exercises/{m.id}/" for m in modules), startpage.FILENAME)
+        committed = {rel: data for rel, data in committed.items() if rel.startswith(keep)}
+        expected = {rel: data for rel, data in expected.items() if rel.startswith(keep)}
+    report = compare(expected, committed)
     if check:
         return report
     for rel in report.removed:

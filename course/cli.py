@@ -18,7 +18,7 @@ from course.paths import course_root
 
 def cmd_build(args: argparse.Namespace) -> int:
     root = course_root()
-    report = build_module.build(root, check=args.check)
+    report = build_module.build(root, check=args.check, module_ids=args.modules)
     if args.check:
         if report.clean:
             print("exercises/ and the start page match what solutions/ produce")
@@ -68,6 +68,7 @@ def parser() -> argparse.ArgumentParser:
     commands = top.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     p = commands.add_parser("build", help="regenerate exercises/ from solutions/ with nbgrader")
+    p.add_argument("modules", nargs="*", metavar="MODULE", help="module ids (default: all)")
     p.add_argument(
         "--check", action="store_true", help="only compare; exit 1 listing the files that differ"
     )

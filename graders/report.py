@@ -87,7 +87,7 @@ def short_repr(value: Any, limit: int = 300) -> str:
     return text if len(text) <= limit else text[: limit - 15] + " … (truncated)"
 
 
-@dataclass
+@dataclass(repr=False)
 class Report:
     """Findings of one check cell, in the order they were found."""
 
@@ -250,6 +250,9 @@ class Report:
 
     def __str__(self) -> str:
         return self.to_text()
+
+    def __repr__(self) -> str:  # what a plain-text front end shows for a passing report
+        return self.summary()
 
     def finish(self) -> Report:
         """Show the report and fail the cell with every finding if anything failed."""
