@@ -26,5 +26,26 @@ c.CourseDirectory.ignore = [
 # grading then continues with the next cell.
 c.Execute.timeout = 60
 
+# `mlops-course submit` names uploads <student>__<module>__<UTC time>__<notebook>; an
+# instructor imports a learning platform's download of them with `nbgrader zip_collect`
+# (or `mlops-course collect MODULE --zip FILES`).
+c.FileNameCollectorPlugin.named_regexp = (
+    r".*/(?P<student_id>[A-Za-z0-9][A-Za-z0-9._-]*?)__\d\d-[a-z]+__"
+    r"(?P<timestamp>\d{8}T\d{6}Z)__(?P<file_id>[^/]+\.ipynb)$"
+)
+c.FileNameCollectorPlugin.valid_ext = [".ipynb"]
+c.ZipCollectApp.strict = True
+
 # Released notebooks say what they are: a banner cell generated from this template.
 c.IncludeHeaderFooter.header = "course/templates/exercise_header.ipynb"
+
+# Hardening for hostile or broken submissions (course/hardening.py): dead kernels are
+# revived, graders and builtins are restored before each check cell, stderr warnings never
+# cost points, deleted check cells come back, and feedback never shows hidden tests.
+# Skipped (plain nbgrader behaviour) where the course package is not installed.
+try:
+    from course.hardening import configure_nbgrader
+except ImportError:
+    pass
+else:
+    configure_nbgrader(c)

@@ -10,8 +10,8 @@ import argparse
 import sys
 from pathlib import Path
 
+from course import autograde, catalog, exchange, execute, lab, results, selfcheck
 from course import build as build_module
-from course import catalog, execute, lab
 from course.errors import CourseError
 from course.paths import course_root
 
@@ -61,6 +61,83 @@ def cmd_lab(args: argparse.Namespace) -> int:
     return 0  # not reached: start_lab replaces this process
 
 
+def cmd_release(args: argparse.Namespace) -> int:
+    exchange.release(course_root(), args.module, args.exchange)
+    print(f"released {args.module} to the exchange")
+    return 0
+
+
+def cmd_collect(args: argparse.Namespace) -> int:
+    root = course_root()
+    if args.zip is not None:
+        exchange.collect_uploads(root, args.module, args.zip)
+    else:
+        exchange.collect(root, args.module, args.exchange)
+    module = catalog.get(args.module)
+    students = autograde.submitted_students(root, module)
+    print(f"{len(students)} submissions of {module.id} in submitted/: {', '.join(students)}")
+    return 0
+
+
+def cmd_grade(args: argparse.Namespace) -> int:
+    graded = autograde.grade(
+        course_root(),
+        args.module,
+        args.student or None,
+        workers=args.workers,
+        cell_timeout=args.cell_timeout,
+        notebook_timeout=args.notebook_timeout,
+    )
+    print(autograde.format_results(graded))
+    restored = sum(len(r.restored_cells) for r in graded)
+    if restored:
+        print(f"{restored} deleted check cell(s) were restored and graded")
+    return 0 if all(r.status == "graded" for r in graded) else 1
+
+
+def cmd_feedback(args: argparse.Namespace) -> int:
+    root = course_root()
+    written = results.generate_feedback(root, args.module, args.student)
+    print(f"wrote {len(written)} feedback file(s) under feedback/ (hidden test source removed)")
+    if args.release:
+        exchange.release_feedback(root, args.module, args.exchange)
+        print("released feedback to the exchange")
+    return 0
+
+
+def cmd_export(args: argparse.Namespace) -> int:
+    files = results.export(course_root(), args.to)
+    for label, path in files.items():
+        print(f"{label:<7} {path}")
+    return 0
+
+
+def cmd_submit(args: argparse.Namespace) -> int:
+    target = exchange.submit(
+        course_root(), args.module, student=args.student, notebook=args.notebook, out_dir=args.out
+    )
+    print(f"ready to upload: {target}")
+    return 0
+
+
+def cmd_check(args: argparse.Namespace) -> int:
+    root = course_root()
+    target = Path(args.target)
+    notebook = target if target.suffix == ".ipynb" else catalog.get(args.target).exercise_path(root)
+    checks = selfcheck.run_checks(notebook)
+    print(selfcheck.format_table(checks))
+    return 0 if all(c.passed for c in checks) else 1
+
+
+def _exchange_option(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--exchange",
+        type=Path,
+        metavar="DIR",
+        help="nbgrader exchange root (default: nbgrader's Exchange.root)",
+    )
+
+
 def parser() -> argparse.ArgumentParser:
     top = argparse.ArgumentParser(
         prog="mlops-course", description="Build, run and grade the MLOps Roadmap course."
@@ -99,6 +176,64 @@ def parser() -> argparse.ArgumentParser:
         "--no-browser --port=8888) is passed on to jupyter lab.",
     )
     p.set_defaults(func=cmd_lab, jupyter_args=[])
+    p = commands.add_parser("release", help="instructor: release a module to the exchange")
+    p.add_argument("module", metavar="MODULE")
+    _exchange_option(p)
+    p.set_defaults(func=cmd_release)
+
+    p = commands.add_parser(
+        "collect", help="instructor: collect submissions (exchange, or uploads with --zip)"
+    )
+    p.add_argument("module", metavar="MODULE")
+    _exchange_option(p)
+    p.add_argument(
+        "--zip",
+        nargs="*",
+        type=Path,
+        metavar="FILE",
+        help="import files downloaded from a learning platform via zip_collect",
+    )
+    p.set_defaults(func=cmd_collect)
+
+    p = commands.add_parser("grade", help="instructor: autograde in parallel into the gradebook")
+    p.add_argument("module", metavar="MODULE")
+    p.add_argument("--student", action="append", metavar="ID", help="only these (repeatable)")
+    p.add_argument("--workers", type=int, help="worker processes (default: one per core)")
+    p.add_argument(
+        "--cell-timeout",
+        type=float,
+        default=autograde.DEFAULT_CELL_TIMEOUT,
+        help="seconds per cell (default: %(default)s)",
+    )
+    p.add_argument(
+        "--notebook-timeout",
+        type=float,
+        default=autograde.DEFAULT_NOTEBOOK_TIMEOUT,
+        help="seconds per notebook (default: %(default)s)",
+    )
+    p.set_defaults(func=cmd_grade)
+
+    p = commands.add_parser("feedback", help="instructor: HTML feedback without hidden tests")
+    p.add_argument("module", metavar="MODULE")
+    p.add_argument("--student", metavar="ID")
+    p.add_argument("--release", action="store_true", help="also release it to the exchange")
+    _exchange_option(p)
+    p.set_defaults(func=cmd_feedback)
+
+    p = commands.add_parser("export", help="instructor: grades CSV, score plot, hardest report")
+    p.add_argument("--to", type=Path, default=Path("grades"), metavar="DIR")
+    p.set_defaults(func=cmd_export)
+
+    p = commands.add_parser("submit", help="student: write an upload-ready copy of a module")
+    p.add_argument("module", metavar="MODULE")
+    p.add_argument("--student", metavar="ID", help="your student id (default: your user name)")
+    p.add_argument("--notebook", type=Path, help="default: exercises/MODULE/<notebook>")
+    p.add_argument("--out", type=Path, help="default: submissions-to-upload/")
+    p.set_defaults(func=cmd_submit)
+
+    p = commands.add_parser("check", help="student: run my notebook's visible checks")
+    p.add_argument("target", metavar="MODULE|NOTEBOOK")
+    p.set_defaults(func=cmd_check)
     return top
 
 

@@ -20,7 +20,7 @@ from nbgrader.apps import NbGraderAPI
 
 from course.catalog import Module
 from course.errors import CourseError
-from course.nbconfig import load_config
+from course.nbconfig import CONFIG_FILE, load_config
 
 TIMESTAMP = "2026-01-01 00:00:00.000000 UTC"
 SCRATCH_IGNORE = shutil.ignore_patterns(
@@ -42,12 +42,24 @@ class ScratchCourse:
         self.repo_root = repo_root
         self.root = Path(tempfile.mkdtemp(prefix="mlops-course-"))
         self.keep = keep
+        self._write_config()
         self.config = load_config(repo_root, course_root=self.root)
         ensure_venv_on_path()
         # nbgrader's apps log through the root logger; keep our output readable.
         logging.getLogger("traitlets").setLevel(logging.ERROR)
         self.api = NbGraderAPI(config=self.config)
         self.api.log.setLevel(logging.ERROR)
+
+    def _write_config(self) -> None:
+        """A complete course root: its config defers to the repository's own."""
+        repo_config = self.repo_root.resolve() / CONFIG_FILE
+        header = load_config(self.repo_root).IncludeHeaderFooter.get("header")
+        (self.root / CONFIG_FILE).write_text(
+            f"# scratch course for {self.repo_root}: the repository's config, re-rooted here\n"
+            "c = get_config()  # noqa: F821\n"
+            f"load_subconfig({str(repo_config)!r})  # noqa: F821\n"
+            + (f"c.IncludeHeaderFooter.header = {header!r}\n" if header else "")
+        )
 
     def __enter__(self) -> ScratchCourse:
         return self

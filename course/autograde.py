@@ -1,0 +1,309 @@
+"""Autograde a class in parallel, into nbgrader's own gradebook and folders.
+
+Each submission is graded by nbgrader's ``autograde`` in a worker process of its own, up to
+``workers`` at a time, with a progress bar. Results land where plain nbgrader puts them
+(``autograded/<student>/<module>/`` and ``gradebook.db``), so ``nbgrader generate_feedback``,
+``nbgrader export`` and the formgrader work on them unchanged.
+
+Safety, beyond nbgrader's own checksums and cell timeout:
+
+* The notebook executes in a sandbox folder outside the course root (nbgrader's autograded
+  folder is pointed there for the run, then moved into place), so code that walks up to
+  ``solutions/`` or ``gradebook.db`` finds nothing.
+* A worker that exceeds the per-notebook limit is killed with its kernel; the student is
+  reported as timed out and the others carry on.
+* SQLite allows one writer at a time: a worker that meets a locked gradebook retries.
+* ``course.hardening`` (loaded through nbgrader_config.py) revives dead kernels, restores
+  graders and builtins before check cells, ignores stderr warnings and restores deleted
+  check cells; this module counts the restored cells per student.
+"""
+
+from __future__ import annotations
+
+import json
+import multiprocessing
+import os
+import random
+import shutil
+import tempfile
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import nbformat
+import psutil
+from tqdm import tqdm
+
+from course import catalog
+from course.errors import CourseError
+from course.nbconfig import load_config
+from course.scratch import ensure_venv_on_path
+from course.submissions import check_cells
+
+DEFAULT_CELL_TIMEOUT = 60
+DEFAULT_NOTEBOOK_TIMEOUT = 900
+LOCK_RETRIES = 5
+
+
+@dataclass
+class StudentResult:
+    student: str
+    status: str  # "graded", "failed" or "timeout"
+    score: float = 0.0
+    max_score: float = 0.0
+    cells: dict[str, float | None] = field(default_factory=dict)
+    restored_cells: list[str] = field(default_factory=list)
+    kernel_restarts: int = 0
+    seconds: float = 0.0
+    error: str | None = None
+
+
+def submitted_students(root: Path, module: catalog.Module) -> list[str]:
+    submitted = root / "submitted"
+    return sorted(
+        p.name for p in submitted.glob("*") if (p / module.id / module.notebook).is_file()
+    )
+
+
+def ensure_in_gradebook(root: Path, module: catalog.Module) -> bool:
+    """Register the module (with its hidden tests) in the gradebook if it is not there.
+    Returns True when it had to be generated."""
+    from nbgrader.api import Gradebook, MissingEntry
+    from nbgrader.apps import NbGraderAPI
+
+    config = load_config(root)
+    with Gradebook(config.CourseDirectory.db_url) as gradebook:
+        try:
+            gradebook.find_assignment(module.id)
+            return False
+        except MissingEntry:
+            pass
+    ensure_venv_on_path()
+    result = NbGraderAPI(config=config).generate_assignment(module.id, force=True, create=True)
+    if not result.get("success"):
+        raise CourseError(f"could not register {module.id} in the gradebook: {result.get('error')}")
+    return True
+
+
+def grade(
+    root: Path,
+    module_id: str,
+    students: list[str] | None = None,
+    *,
+    workers: int | None = None,
+    cell_timeout: float = DEFAULT_CELL_TIMEOUT,
+    notebook_timeout: float = DEFAULT_NOTEBOOK_TIMEOUT,
+    progress: bool = True,
+) -> list[StudentResult]:
+    """Autograde ``students`` (default: every submission of the module) in parallel."""
+    module = catalog.get(module_id)
+    available = submitted_students(root, module)
+    chosen = students or available
+    unknown = sorted(set(chosen) - set(available))
+    if unknown:
+        raise CourseError(
+            f"no submission of {module.id} for {', '.join(unknown)}",
+            hint=f"expected submitted/<student>/{module.id}/{module.notebook}",
+        )
+    if not chosen:
+        raise CourseError(
+            f"no submissions of {module.id} to grade",
+            hint="collect them first: mlops-course collect " + module.id,
+        )
+    ensure_in_gradebook(root, module)
+    workers = max(1, min(workers or os.cpu_count() or 1, len(chosen)))
+    return _run_pool(root, module, chosen, workers, cell_timeout, notebook_timeout, progress)
+
+
+def _run_pool(root, module, students, workers, cell_timeout, notebook_timeout, progress):
+    context = multiprocessing.get_context("spawn")
+    pending = list(students)
+    running: dict[str, tuple[multiprocessing.Process, float, Path]] = {}
+    results: dict[str, StudentResult] = {}
+    scratch = Path(tempfile.mkdtemp(prefix="mlops-grade-results-"))
+    bar = tqdm(
+        total=len(students),
+        unit="notebook",
+        desc=f"grading {module.id}",
+        disable=not progress,
+        dynamic_ncols=True,
+    )
+    try:
+        while pending or running:
+            while pending and len(running) < workers:
+                student = pending.pop(0)
+                out = scratch / f"{student}.json"
+                process = context.Process(
+                    target=_grade_one,
+                    args=(str(root), module.id, student, cell_timeout, str(out)),
+                    daemon=False,
+                )
+                process.start()
+                running[student] = (process, time.perf_counter(), out)
+            time.sleep(0.2)
+            for student, (process, started, out) in list(running.items()):
+                elapsed = time.perf_counter() - started
+                if process.is_alive() and elapsed > notebook_timeout:
+                    _kill_tree(process.pid)
+                    process.join(5)
+                    results[student] = StudentResult(
+                        student,
+                        "timeout",
+                        seconds=elapsed,
+                        error=f"grading took longer than {notebook_timeout:.0f} s and was stopped",
+                    )
+                elif not process.is_alive():
+                    process.join()
+                    results[student] = _read_result(student, out, elapsed, process.exitcode)
+                else:
+                    continue
+                del running[student]
+                bar.update(1)
+                bar.set_postfix_str(f"{student}: {results[student].status}")
+    finally:
+        for process, _, _ in running.values():
+            _kill_tree(process.pid)
+        bar.close()
+        shutil.rmtree(scratch, ignore_errors=True)
+    return [results[s] for s in students]
+
+
+def _read_result(student: str, out: Path, elapsed: float, exitcode: int | None) -> StudentResult:
+    try:
+        data = json.loads(out.read_text())
+    except (OSError, json.JSONDecodeError):
+        return StudentResult(
+            student,
+            "failed",
+            seconds=elapsed,
+            error=f"the grading worker crashed (exit code {exitcode})",
+        )
+    data["seconds"] = elapsed
+    return StudentResult(**data)
+
+
+def _kill_tree(pid: int) -> None:
+    try:
+        parent = psutil.Process(pid)
+        processes = [*parent.children(recursive=True), parent]
+    except psutil.Error:
+        return
+    for process in processes:
+        try:
+            process.kill()
+        except psutil.Error:
+            continue
+
+
+# -- inside a worker process ------------------------------------------------------------------
+
+
+def _grade_one(root_text: str, module_id: str, student: str, cell_timeout: float, out: str) -> None:
+    root = Path(root_text)
+    module = catalog.get(module_id)
+    result = StudentResult(student, "failed")
+    sandbox = Path(tempfile.mkdtemp(prefix="mlops-autograde-"))
+    try:
+        os.environ.pop("MLOPS_COURSE_ROOT", None)
+        os.chdir(sandbox)
+        os.environ["PWD"] = str(sandbox)
+        ensure_venv_on_path()
+        result.restored_cells = _missing_check_cells(root, module, student)
+        outcome = _autograde_with_retries(root, module, student, cell_timeout, sandbox)
+        if not outcome.get("success"):
+            result.error = _last_lines(outcome)
+        else:
+            _move_into_course(sandbox, root, module, student)
+            _read_scores(root, module, student, result)
+            result.kernel_restarts = _count_restarts(root, module, student)
+            result.status = "graded"
+    except Exception as exc:  # report every failure as data; the pool carries on
+        result.error = f"{type(exc).__name__}: {exc}"
+    finally:
+        shutil.rmtree(sandbox, ignore_errors=True)
+        Path(out).write_text(
+            json.dumps({k: v for k, v in asdict(result).items() if k != "seconds"})
+        )
+
+
+def _autograde_with_retries(root, module, student, cell_timeout, sandbox) -> dict:
+    from nbgrader.apps import NbGraderAPI
+
+    config = load_config(root)
+    config.CourseDirectory.autograded_directory = str(sandbox / "autograded")
+    config.Execute.timeout = cell_timeout
+    outcome: dict = {}
+    for attempt in range(LOCK_RETRIES):
+        api = NbGraderAPI(config=config)
+        outcome = api.autograde(module.id, student, force=True, create=True)
+        text = f"{outcome.get('log', '')} {outcome.get('error', '')}"
+        if outcome.get("success") or "database is locked" not in text:
+            break
+        time.sleep(0.5 + random.random() * (attempt + 1))
+    return outcome
+
+
+def _missing_check_cells(root: Path, module: catalog.Module, student: str) -> list[str]:
+    """Check cells of the release that the submission no longer has (nbgrader restores them)."""
+    submitted = root / "submitted" / student / module.id / module.notebook
+    release = module.exercise_path(root)
+    if not release.is_file():
+        return []
+    expected = set(check_cells(nbformat.read(release, as_version=4)))
+    try:
+        present = set(check_cells(nbformat.read(submitted, as_version=4)))
+    except Exception:  # an unreadable notebook: nbgrader reports it
+        return []
+    return sorted(expected - present)
+
+
+def _move_into_course(sandbox: Path, root: Path, module: catalog.Module, student: str) -> None:
+    source = sandbox / "autograded" / student / module.id
+    target = root / "autograded" / student / module.id
+    if target.exists():
+        shutil.rmtree(target)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    shutil.move(str(source), str(target))
+
+
+def _read_scores(root: Path, module: catalog.Module, student: str, result: StudentResult) -> None:
+    from nbgrader.api import Gradebook
+
+    config = load_config(root)
+    with Gradebook(config.CourseDirectory.db_url) as gradebook:
+        notebook = gradebook.find_submission_notebook(
+            module.notebook.removesuffix(".ipynb"), module.id, student
+        )
+        result.cells = {g.name: g.score for g in notebook.grades}
+        result.score = float(notebook.score)
+        result.max_score = float(notebook.max_score)
+
+
+def _count_restarts(root: Path, module: catalog.Module, student: str) -> int:
+    graded = root / "autograded" / student / module.id / module.notebook
+    notebook = nbformat.read(graded, as_version=4)
+    return sum(
+        1
+        for cell in notebook.cells
+        if cell.cell_type == "code"
+        for output in cell.get("outputs", [])
+        if output.get("ename") == "KernelRestarted"
+    )
+
+
+def _last_lines(outcome: dict, lines: int = 6) -> str:
+    text = (outcome.get("error") or outcome.get("log") or "nbgrader failed").strip()
+    return "\n".join(text.splitlines()[-lines:])
+
+
+def format_results(results: list[StudentResult]) -> str:
+    header = f"{'student':<28} {'status':<8} {'score':>11} {'restored':>8} {'restarts':>8} {'s':>6}"
+    lines = [header, "-" * len(header)]
+    for r in results:
+        lines.append(
+            f"{r.student:<28} {r.status:<8} {r.score:>5.1f}/{r.max_score:<5.1f} "
+            f"{len(r.restored_cells):>8} {r.kernel_restarts:>8} {r.seconds:>6.1f}"
+        )
+        if r.error:
+            lines.append(f"    {r.error}")
+    return "\n".join(lines)

@@ -1,0 +1,210 @@
+"""nbgrader, hardened for a real class: hostile or broken submissions score what they earn.
+
+Installed into nbgrader through ``nbgrader_config.py`` (so plain ``nbgrader autograde`` and
+``nbgrader generate_feedback`` get it too, whenever the course package is importable):
+
+* :class:`GuardedExecute` replaces nbgrader's ``Execute``:
+  - before every check cell it restores the builtins captured when the kernel started and
+    drops ``graders`` from ``sys.modules``, so a submission that monkeypatched a grader
+    function or a builtin is checked by the real, freshly imported graders;
+  - when the kernel dies (``os._exit``, ``exit()``, a crash) or cannot be interrupted after a
+    cell timeout, it starts a new kernel, replays the cells before the fatal one (their
+    outputs are kept as they were), records the failure in the fatal cell and carries on,
+    so the other exercises still earn their points.
+* :class:`StripHiddenTests` removes hidden test source from check cells before feedback is
+  rendered, keeping their outcome (the findings in the cell's output).
+* Warnings printed to stderr are dropped before scoring (nbgrader's ``IgnorePattern``),
+  deleted check cells are restored (``OverwriteCells.add_missing_cells``).
+"""
+
+from __future__ import annotations
+
+import re
+
+from nbclient.exceptions import CellTimeoutError, DeadKernelError
+from nbclient.util import run_sync
+from nbformat import NotebookNode
+from nbgrader.preprocessors import DeduplicateIds, Execute, NbGraderPreprocessor
+from nbgrader.preprocessors.execute import UnresponsiveKernelError
+
+# Runs once per kernel, before any student code: keep a private copy of the builtins and a
+# function that puts them back and forgets every imported grader module.
+SNAPSHOT_CODE = """\
+def _mlops_make_restore():
+    import builtins, sys
+    pristine = dict(builtins.__dict__)
+    modules = sys.modules
+    def restore():
+        builtins.__dict__.clear()
+        builtins.__dict__.update(pristine)
+        for name in [n for n in modules if n == "graders" or n.startswith("graders.")]:
+            del modules[name]
+    return restore
+__import__("sys")._mlops_restore = _mlops_make_restore()
+del _mlops_make_restore
+"""
+GUARD_CODE = '__import__("sys")._mlops_restore()'
+
+WARNING_LINE = r"(?m)^.*:\d+: \w*Warning: "
+
+
+GRADER_IMPORT = re.compile(
+    r"^(?:from graders(?:\.\w+)* import .+|import graders(?:\.\w+)*.*)$", re.M
+)
+
+
+def is_check_cell(cell: NotebookNode) -> bool:
+    meta = cell.get("metadata", {}).get("nbgrader", {})
+    return bool(meta.get("grade")) and not meta.get("solution")
+
+
+def is_instructor_cell(cell: NotebookNode) -> bool:
+    """Locked cells that are not answers: their source is restored from the gradebook."""
+    meta = cell.get("metadata", {}).get("nbgrader", {})
+    return bool(meta.get("locked")) and not meta.get("solution")
+
+
+def guard_code(notebook: NotebookNode) -> str:
+    """Restore builtins, forget graders, then re-run the instructor's own grader imports so
+    names bound earlier (``Report`` from the setup cell) point at fresh, unpatched objects."""
+    imports = sorted(
+        {
+            line.strip()
+            for cell in notebook.cells
+            if cell.cell_type == "code" and is_instructor_cell(cell)
+            for line in GRADER_IMPORT.findall(cell.source)
+        }
+    )
+    return "\n".join([GUARD_CODE, *imports])
+
+
+class GuardedExecute(Execute):
+    """nbgrader's Execute that survives dead kernels and restores graders before checks."""
+
+    def preprocess(self, nb, resources=None, km=None):
+        self._snapshot_taken = False
+        self._revivals = 0
+        self._guard = guard_code(nb)
+        return super().preprocess(nb, resources, km)
+
+    def preprocess_cell(self, cell, resources, index):
+        if cell.cell_type != "code":
+            return super().preprocess_cell(cell, resources, index)
+        if not self._snapshot_taken:
+            self._run_silently(SNAPSHOT_CODE)
+            self._snapshot_taken = True
+        if is_check_cell(cell):
+            self._run_silently(self._guard)
+        try:
+            return super().preprocess_cell(cell, resources, index)
+        except (DeadKernelError, UnresponsiveKernelError, CellTimeoutError) as exc:
+            self._record_fatal(cell, exc)
+            self._revive(index)
+            return cell, self.resources
+
+    # -- helpers ---------------------------------------------------------------------------
+
+    def _run_silently(self, code: str) -> None:
+        """Run setup code in the kernel without recording anything in the notebook."""
+        msg_id = self.kc.execute(code, silent=True, store_history=False, allow_stdin=False)
+        run_sync(self.async_wait_for_reply)(msg_id)
+
+    def _record_fatal(self, cell: NotebookNode, exc: Exception) -> None:
+        if isinstance(exc, DeadKernelError):
+            reason = "the kernel died while running this cell (os._exit, exit() or a crash)"
+        else:
+            reason = f"this cell did not finish within {self.timeout} s and could not be stopped"
+        self.log.warning("Cell %s: %s; restarting the kernel", cell.get("id"), reason)
+        cell.outputs.append(
+            NotebookNode(
+                output_type="error",
+                ename="KernelRestarted",
+                evalue=reason,
+                traceback=[
+                    f"KernelRestarted: {reason}. The grader restarted the kernel, "
+                    "re-ran the cells above and continued with the next cell."
+                ],
+            )
+        )
+
+    def _revive(self, fatal_index: int) -> None:
+        """A fresh kernel with the state of every cell before the fatal one."""
+        self._revivals += 1
+        if self._revivals > 3:
+            raise UnresponsiveKernelError("the kernel died more than 3 times")
+        run_sync(self.km.restart_kernel)(now=True)
+        self.kc.stop_channels()
+        self.start_new_kernel_client()
+        self._snapshot_taken = False
+        for earlier in self.nb.cells[:fatal_index]:
+            if earlier.cell_type != "code" or is_check_cell(earlier):
+                continue
+            if not self._snapshot_taken:
+                self._run_silently(SNAPSHOT_CODE)
+                self._snapshot_taken = True
+            try:
+                self._run_silently(earlier.source)
+            except Exception:  # a replayed cell failing again is what it did the first time
+                continue
+
+
+class DropDuplicateIds(DeduplicateIds):
+    """nbgrader's DeduplicateIds leaves ``nbgrader: {}`` on a duplicated cell, which a later
+    step trips over (KeyError 'grade_id'); this drops the metadata of the duplicate instead,
+    so the cell is graded like any student cell."""
+
+    def preprocess_cell(self, cell, resources, cell_index):
+        cell, resources = super().preprocess_cell(cell, resources, cell_index)
+        if cell.get("metadata", {}).get("nbgrader") == {}:
+            del cell.metadata["nbgrader"]
+        return cell, resources
+
+
+HIDDEN = re.compile(r"^[ \t]*### BEGIN HIDDEN TESTS.*?### END HIDDEN TESTS[ \t]*\n?", re.S | re.M)
+HIDDEN_PLACEHOLDER = "# (hidden tests ran here; their findings, if any, are in the output below)\n"
+
+
+class StripHiddenTests(NbGraderPreprocessor):
+    """Feedback shows check cells without their hidden test source."""
+
+    def preprocess_cell(self, cell, resources, index):
+        if cell.cell_type == "code" and is_check_cell(cell):
+            cell.source = HIDDEN.sub(HIDDEN_PLACEHOLDER, cell.source)
+        return cell, resources
+
+
+def configure_nbgrader(c) -> None:
+    """Apply the course's hardening to an nbgrader config object (see nbgrader_config.py)."""
+    from nbconvert.preprocessors import ClearMetadataPreprocessor, CSSHTMLHeaderPreprocessor
+    from nbgrader.preprocessors import (
+        AssignLatePenalties,
+        CheckCellMetadata,
+        ClearOutput,
+        GetGrades,
+        IgnorePattern,
+        LimitOutput,
+        OverwriteCells,
+        OverwriteKernelspec,
+        SaveAutoGrades,
+    )
+
+    c.Autograde.sanitize_preprocessors = [
+        ClearOutput,
+        DropDuplicateIds,
+        OverwriteKernelspec,
+        OverwriteCells,
+        CheckCellMetadata,
+    ]
+    c.Autograde.autograde_preprocessors = [
+        GuardedExecute,
+        IgnorePattern,
+        ClearMetadataPreprocessor,
+        LimitOutput,
+        SaveAutoGrades,
+        AssignLatePenalties,
+        CheckCellMetadata,
+    ]
+    c.IgnorePattern.enabled = True
+    c.IgnorePattern.pattern = WARNING_LINE
+    c.OverwriteCells.add_missing_cells = True
+    c.GenerateFeedback.preprocessors = [StripHiddenTests, GetGrades, CSSHTMLHeaderPreprocessor]
