@@ -109,3 +109,24 @@ def test_long_values_are_truncated_in_findings():
     report.check_equal(list(range(1000)), [], "big", "too long")
     assert "(truncated)" in report.findings[0].found
     assert len(report.findings[0].found) <= 300
+
+
+def test_progress_lists_passed_failed_and_unrun_exercises():
+    from graders.progress import show_progress
+    from graders.report import OUTCOMES
+
+    OUTCOMES.clear()
+    Report("Exercise 1 · a").finish()
+    failing = Report("Exercise 2 · b")
+    failing.fail("x", "wrong")
+    with pytest.raises(GradingError):
+        failing.finish()
+    progress = show_progress(["Exercise 1 · a", "Exercise 2 · b", "Exercise 3 · c"])
+    assert progress.rows == [
+        ("Exercise 1 · a", "pass"),
+        ("Exercise 2 · b", "fail"),
+        ("Exercise 3 · c", "not run yet"),
+    ]
+    assert progress.summary() == "1 of 3 exercises pass their visible checks"
+    assert "✗ fail" in progress._repr_html_()
+    OUTCOMES.clear()
