@@ -19,8 +19,10 @@ Installed into nbgrader through ``nbgrader_config.py`` (so plain ``nbgrader auto
 
 from __future__ import annotations
 
+import ast
 import re
 
+from IPython.core.inputtransformer2 import TransformerManager
 from nbclient.exceptions import CellTimeoutError, DeadKernelError
 from nbclient.util import run_sync
 from nbformat import NotebookNode
@@ -48,11 +50,6 @@ GUARD_CODE = '__import__("sys")._mlops_restore()'
 WARNING_LINE = r"(?m)^.*:\d+: \w*Warning: "
 
 
-GRADER_IMPORT = re.compile(
-    r"^(?:from graders(?:\.\w+)* import .+|import graders(?:\.\w+)*.*)$", re.M
-)
-
-
 def is_check_cell(cell: NotebookNode) -> bool:
     meta = cell.get("metadata", {}).get("nbgrader", {})
     return bool(meta.get("grade")) and not meta.get("solution")
@@ -69,13 +66,40 @@ def guard_code(notebook: NotebookNode) -> str:
     names bound earlier (``Report`` from the setup cell) point at fresh, unpatched objects."""
     imports = sorted(
         {
-            line.strip()
+            statement
             for cell in notebook.cells
             if cell.cell_type == "code" and is_instructor_cell(cell)
-            for line in GRADER_IMPORT.findall(cell.source)
+            for statement in grader_imports(cell.source)
         }
     )
     return "\n".join([GUARD_CODE, *imports])
+
+
+def is_grader_module(name: str | None) -> bool:
+    return name is not None and (name == "graders" or name.startswith("graders."))
+
+
+def grader_imports(source: str) -> list[str]:
+    """Every ``graders`` import statement of a cell, one line each, whatever its layout.
+
+    Parsed, not matched line by line: an import wrapped in brackets over several lines must
+    be re-run too, or the names it binds keep pointing at objects a learner may have
+    patched. Magics are turned into Python first (IPython's own transformer); a cell that
+    still does not parse has no import to re-run.
+    """
+    try:
+        tree = ast.parse(TransformerManager().transform_cell(source))
+    except SyntaxError:
+        return []
+    return [ast.unparse(node) for node in ast.walk(tree) if imports_graders(node)]
+
+
+def imports_graders(node: ast.AST) -> bool:
+    if isinstance(node, ast.ImportFrom):
+        return node.level == 0 and is_grader_module(node.module)
+    if isinstance(node, ast.Import):
+        return any(is_grader_module(alias.name) for alias in node.names)
+    return False
 
 
 class GuardedExecute(Execute):

@@ -87,6 +87,20 @@ def test_guard_reimports_only_what_instructor_cells_import():
     ]
 
 
+def test_guard_reimports_bracketed_imports_and_skips_magics():
+    setup = nbformat.v4.new_code_cell(
+        "%matplotlib inline\nfrom graders.bash import (\n    run_script,\n    shellcheck,\n)\n"
+        "import graders.quiz as quiz"
+    )
+    setup.metadata["nbgrader"] = {"locked": True, "solution": False, "grade": False}
+    writefile = _check_cell("%%writefile x.sh\necho hi )")
+    code = guard_code(nbformat.v4.new_notebook(cells=[setup, writefile]))
+    assert code.splitlines()[1:] == [
+        "from graders.bash import run_script, shellcheck",
+        "import graders.quiz as quiz",
+    ]
+
+
 def test_hardest_report_ranks_by_mean_score():
     stats = [
         ExerciseStats("01-python", "easy_test", 4, (4, 4, 4)),
