@@ -4,16 +4,24 @@ The student's test file runs with pytest against the correct implementation, whe
 test must pass, and against each planted bug ("mutant"), where at least one test must fail.
 Every run happens in its own temporary folder, in a subprocess with a time limit and a clean
 environment, so a test file that hangs or deletes files cannot affect the notebook.
+
+:func:`grade_test_suite` plants bugs in a single module; :func:`grade_project_test_suite`
+does the same for a test file inside a whole project folder (code and data), where a
+variant may replace any file, the data included.
 """
 
 from __future__ import annotations
 
 import os
 import re
+import shutil
 import subprocess
 import sys
 import tempfile
-from dataclasses import dataclass
+import time
+from collections.abc import Mapping
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from graders.report import PLACEHOLDER_HINT, Report
@@ -165,4 +173,191 @@ def grade_test_suite(
             expected="at least one failing test",
             found=f"{run.passed} passed, {run.failed} failed",
             hint=f"The planted bug: {mutant.bug}. Add a test that fails on it.",
+        )
+
+
+# -- test suites for a whole project folder ---------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ProjectVariant:
+    """A project folder as it is (``changes`` empty) or with a planted bug: files replaced."""
+
+    name: str
+    changes: Mapping[str, str] = field(default_factory=dict)  # relative path -> new content
+    bug: str = ""
+
+    @classmethod
+    def replacing(
+        cls, project: Path, name: str, path: str, old: str, new: str, bug: str, *, count: int = 1
+    ) -> ProjectVariant:
+        """The project with ``old`` replaced by ``new`` in ``path``; fails loudly when the
+        text is not there (the project changed and the planted bug must be updated)."""
+        source = (project / path).read_text()
+        if old not in source:
+            raise ValueError(f"planted bug {name!r}: {old!r} not found in {path}")
+        return cls(name, {path: source.replace(old, new, count)}, bug)
+
+
+def run_pytest_in_project(
+    project: Path,
+    test_source: str,
+    variant: ProjectVariant | None = None,
+    *,
+    test_path: str = "tests/test_student.py",
+    timeout: float = PYTEST_TIMEOUT,
+) -> PytestRun:
+    """Run one test file inside a temporary copy of ``project`` (with ``variant``'s changes),
+    from the project root, with the root on the import path."""
+    with tempfile.TemporaryDirectory(prefix="mlops-project-") as folder:
+        work = Path(folder) / "project"
+        shutil.copytree(
+            project,
+            work,
+            ignore=shutil.ignore_patterns("__pycache__", ".pytest_cache", ".ruff_cache", "*.pyc"),
+        )
+        for relative, content in (variant.changes if variant else {}).items():
+            (work / relative).parent.mkdir(parents=True, exist_ok=True)
+            (work / relative).write_text(content)
+        (work / test_path).parent.mkdir(parents=True, exist_ok=True)
+        (work / test_path).write_text(test_source)
+        env = {
+            "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
+            "HOME": folder,
+            "PYTHONDONTWRITEBYTECODE": "1",
+            "PYTHONPATH": str(work),
+            "MPLBACKEND": "Agg",
+            # one thread per numeric library: several runs share a small machine
+            "OMP_NUM_THREADS": "1",
+            "OPENBLAS_NUM_THREADS": "1",
+            "MKL_NUM_THREADS": "1",
+        }
+        command = [
+            sys.executable,
+            "-m",
+            "pytest",
+            "-q",
+            "-p",
+            "no:cacheprovider",
+            "--no-header",
+            "-rN",
+            test_path,
+        ]
+        try:
+            done = subprocess.run(
+                command,
+                cwd=work,
+                env=env,
+                capture_output=True,
+                text=True,
+                timeout=timeout,
+                stdin=subprocess.DEVNULL,
+            )
+        except subprocess.TimeoutExpired as exc:
+            output = exc.stdout if isinstance(exc.stdout, str) else ""
+            return PytestRun(None, 0, 0, output)
+    output = done.stdout + done.stderr
+    return PytestRun(done.returncode, _count(output, "passed"), _count(output, "failed"), output)
+
+
+def grade_project_test_suite(
+    report: Report,
+    test_file: Path,
+    project: Path,
+    variants: list[ProjectVariant],
+    *,
+    test_path: str,
+    min_tests: int = 1,
+    timeout: float = 30,
+    budget: float = 50,
+    workers: int = 2,
+) -> None:
+    """Like :func:`grade_test_suite`, for a test file that belongs in a project folder: it must
+    pass on ``project`` and fail on every variant. Variants run ``workers`` at a time; the
+    whole grading stops after ``budget`` seconds, and what did not run is said so."""
+    location = str(test_file)
+    if not report.check(
+        test_file.is_file(),
+        location,
+        "the test file does not exist yet",
+        hint="Run the answer cell: its %%writefile line creates the file.",
+    ):
+        return
+    source = test_file.read_text()
+    if "NotImplementedError" in source and "def test" not in source:
+        report.blocked = True
+        report.fail(
+            location, "not written yet: the placeholder is still there", hint=PLACEHOLDER_HINT
+        )
+        return
+    start = time.monotonic()
+    baseline = run_pytest_in_project(project, source, test_path=test_path, timeout=timeout)
+    if baseline.exit_code is None:
+        report.fail(
+            location,
+            f"the tests did not finish within {timeout:.0f} s",
+            hint="Train the model once per file (a fixture with scope='module'), and look for "
+            "a loop that never ends.",
+        )
+        return
+    if baseline.exit_code == 5 or (
+        baseline.passed + baseline.failed == 0 and "error" not in baseline.output
+    ):
+        report.fail(
+            location,
+            "pytest found no tests in the file",
+            expected="functions named test_… at the top level of the file",
+            found=_tail(baseline.output, 3),
+        )
+        return
+    if baseline.passed + baseline.failed == 0:
+        report.fail(
+            location,
+            "pytest could not even import the file",
+            found=_tail(baseline.output),
+            hint="Run `python -m pytest` on it in the project folder and fix the error.",
+        )
+        return
+    report.check(
+        baseline.green,
+        f"{location} against the correct project",
+        "your tests must pass on the correct project",
+        expected="all tests pass",
+        found=_tail(baseline.output),
+        hint="A test that fails on correct code is itself wrong: check its expected values.",
+    )
+    report.check(
+        baseline.passed >= min_tests,
+        location,
+        "too few tests to pin the behaviour down",
+        expected=f"at least {min_tests} passing tests",
+        found=f"{baseline.passed}",
+    )
+
+    def run(variant: ProjectVariant) -> PytestRun | None:
+        remaining = budget - (time.monotonic() - start)
+        if remaining < 2:
+            return None
+        return run_pytest_in_project(
+            project, source, variant, test_path=test_path, timeout=min(timeout, remaining)
+        )
+
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        runs = list(pool.map(run, variants))
+    for variant, outcome in zip(variants, runs, strict=True):
+        where = f"{location} against planted bug '{variant.name}'"
+        if outcome is None or outcome.exit_code is None:
+            report.fail(
+                where,
+                "the tests did not finish in time on this variant",
+                hint="Make the tests faster: train once per file with a module-scoped fixture.",
+            )
+            continue
+        report.check(
+            not outcome.green,
+            where,
+            "every test still passes, so this bug would ship unnoticed",
+            expected="at least one failing test",
+            found=f"{outcome.passed} passed, {outcome.failed} failed",
+            hint=f"The planted bug: {variant.bug}. Add a test that fails on it.",
         )
