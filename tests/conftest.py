@@ -10,7 +10,7 @@ import pytest
 from course import catalog
 from course.grading import Scores, grade_notebooks
 from course.scratch import ScratchCourse
-from course.submissions import fill_answers, load_wrong_answers
+from course.submissions import WrongAnswer, fill_answers, load_wrong_answers
 
 REPO = Path(__file__).resolve().parents[1]
 WRONG_ANSWERS = REPO / "tests" / "wrong_answers"
@@ -27,7 +27,14 @@ def repo() -> Path:
 
 
 class ModuleGrades:
-    """nbgrader's scores for the solution, the blank release and every recorded mistake."""
+    """nbgrader's scores for the solution, the blank release and every recorded mistake.
+
+    Recorded mistakes are packed: submission ``wrong-k`` carries the k-th mistake of every
+    answer cell at once. Exercises are graded independently (each check cell builds its own
+    inputs), so a pack grades as many mistakes as one notebook run, and the cells it left
+    alone must still score full marks. That makes grading a module cost its largest number
+    of mistakes per cell in notebook runs, not its number of mistakes.
+    """
 
     def __init__(self, module: catalog.Module) -> None:
         self.module = module
@@ -36,19 +43,37 @@ class ModuleGrades:
             self.release = nbformat.read(release_dir / module.notebook, as_version=4)
         self.solution = nbformat.read(module.solution_path(REPO), as_version=4)
         self.wrong_answers = load_wrong_answers(WRONG_ANSWERS, module.id)
+        self.packs = pack_wrong_answers(self.wrong_answers)
         submissions = {
             "solution": fill_answers(self.release, self.solution),
             "blank": self.release,
         }
-        for wrong in self.wrong_answers:
-            submissions[wrong.student_id] = fill_answers(
-                self.release, self.solution, {wrong.grade_id: wrong.source}
+        for pack_id, pack in self.packs.items():
+            submissions[pack_id] = fill_answers(
+                self.release, self.solution, {w.grade_id: w.source for w in pack}
             )
         self.scores: Scores = grade_notebooks(REPO, module.id, submissions)
+
+    def pack_of(self, wrong: WrongAnswer) -> tuple[str, list[WrongAnswer]]:
+        for pack_id, pack in self.packs.items():
+            if wrong in pack:
+                return pack_id, pack
+        raise KeyError(wrong.path.name)
 
     def total(self, student: str) -> tuple[float, float]:
         cells = self.scores[student].values()
         return sum(c.score or 0 for c in cells), sum(c.max_score for c in cells)
+
+
+def pack_wrong_answers(wrong_answers: list[WrongAnswer]) -> dict[str, list[WrongAnswer]]:
+    """Submission id -> the mistakes it carries, at most one per answer cell."""
+    packs: dict[str, list[WrongAnswer]] = {}
+    seen: dict[str, int] = {}
+    for wrong in wrong_answers:
+        index = seen.get(wrong.grade_id, 0)
+        seen[wrong.grade_id] = index + 1
+        packs.setdefault(f"wrong-{index + 1}", []).append(wrong)
+    return packs
 
 
 @pytest.fixture(scope="session")

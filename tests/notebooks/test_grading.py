@@ -35,19 +35,24 @@ WRONG = [(m, w) for m in BUILT for w in load_wrong_answers(WRONG_ANSWERS, m.id)]
     ("module", "wrong"), WRONG, ids=[f"{m.id}/{w.path.stem}" for m, w in WRONG]
 )
 def test_recorded_wrong_answer_loses_its_points(module, wrong, module_grades):
-    scores = module_grades(module).scores[wrong.student_id]
+    grades = module_grades(module)
+    pack_id, pack = grades.pack_of(wrong)
+    scores = grades.scores[pack_id]
     target = f"{wrong.grade_id}_test"
     assert target in scores, f"{wrong.path.name}: no check cell named {target}"
     assert scores[target].score == 0, (
         f"{wrong.path.name} ({wrong.description}) still earns "
         f"{scores[target].score}/{scores[target].max_score} in {target}"
     )
+    tampered = {f"{w.grade_id}_test" for w in pack}
     collateral = {
-        cell: s.score for cell, s in scores.items() if cell != target and s.score != s.max_score
+        cell: s.score
+        for cell, s in scores.items()
+        if cell not in tampered and s.score != s.max_score
     }
     assert not collateral, (
-        f"{wrong.path.name} also costs points in other exercises {collateral}: "
-        "exercises must be graded independently"
+        f"{pack_id} (mistakes {sorted(w.path.name for w in pack)}) also costs points in "
+        f"exercises it did not touch {collateral}: exercises must be graded independently"
     )
 
 
