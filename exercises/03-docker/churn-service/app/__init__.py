@@ -1,0 +1,1 @@
+"""The churn-prediction service (see main.py)."""

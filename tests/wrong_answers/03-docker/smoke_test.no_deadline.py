@@ -1,0 +1,23 @@
+# Waits for "healthy" with no deadline and ignores "unhealthy": a container that never gets ready hangs it.
+def smoke_test(client, context, *, tag, base_image, payload, timeout=60):
+    image, _ = client.images.build(path=str(context), tag=tag, rm=True,
+                                   buildargs={"BASE_IMAGE": base_image})
+    container = client.containers.run(image.id, detach=True, ports={"8000/tcp": None})
+    try:
+        while True:
+            container.reload()
+            if container.status == "exited":
+                raise RuntimeError("the container exited:\n" + container.logs().decode())
+            if container.health == "healthy":
+                break
+            time.sleep(0.5)
+        port = container.ports["8000/tcp"][0]["HostPort"]
+        request = urllib.request.Request(f"http://127.0.0.1:{port}/predict",
+                                         data=json.dumps(payload).encode(),
+                                         headers={"Content-Type": "application/json"})
+        with urllib.request.urlopen(request, timeout=10) as response:
+            prediction = json.load(response)
+        return {"prediction": prediction, "logs": container.logs().decode()}
+    finally:
+        container.stop(timeout=5)
+        container.remove(force=True)
