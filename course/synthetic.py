@@ -123,33 +123,39 @@ def synthetic_class(
     answers = list(answer_cells(release))
     checks = list(check_cells(release))
     first_answer, first_check = answers[0], f"{answers[0]}_test"
+    if first_check not in checks:
+        raise ValueError(f"{module_id}: answer cell {first_answer} has no check cell {first_check}")
+    stubs = {gid: cell.source for gid, cell in answer_cells(release).items()}
     filled = fill_answers(release, solution)
-    blank_first = fill_answers(
-        release, solution, {first_answer: answer_cells(release)[first_answer].source}
-    )
 
-    half = {gid for gid in answers[len(answers) // 2 :]}
-    partial = fill_answers(
-        release, solution, {gid: answer_cells(release)[gid].source for gid in half}
-    )
+    half = set(answers[len(answers) // 2 :])
+    partial = fill_answers(release, solution, {gid: stubs[gid] for gid in half})
     partial_expected = {
         gid: (0.0 if gid.removesuffix("_test") in half else pts) for gid, pts in points.items()
     }
+    # Hostile code runs before an honest first exercise: the student must still earn it.
+    # The other exercises stay unanswered, which keeps a module's class cheap to grade
+    # (their checks stop at the placeholder) without weakening what is proven.
+    first_only = fill_answers(
+        release, solution, {gid: stubs[gid] for gid in answers if gid != first_answer}
+    )
+    first_earned = {**zero, first_check: points[first_check]}
 
-    edited = copy.deepcopy(blank_first)
+    # A forged or deleted check cell must be graded as the instructor wrote it: with the
+    # answer blank it then scores 0, where the forgery would have scored full marks.
+    edited = copy.deepcopy(release)
     for cell in edited.cells:
         if nbgrader_meta(cell).get("grade_id") == first_check:
             cell.source = "print('all checks passed')"
-    deleted = copy.deepcopy(blank_first)
+    deleted = copy.deepcopy(release)
     deleted.cells = [c for c in deleted.cells if nbgrader_meta(c).get("grade_id") != first_check]
-    duplicated = copy.deepcopy(filled)
+    duplicated = copy.deepcopy(first_only)
     for index, cell in reversed(list(enumerate(duplicated.cells))):
         if nbgrader_meta(cell).get("grade_id") in (first_answer, first_check):
             twin = copy.deepcopy(cell)
             twin.id = f"{cell.id}-copy"
             duplicated.cells.insert(index + 1, twin)
 
-    lost_first = {**full, first_check: 0.0}
     extra = []
     if mistake is not None:
         grade_id, source = mistake
@@ -160,19 +166,23 @@ def synthetic_class(
                 {**full, f"{grade_id}_test": 0.0},
             )
         )
-    if first_check not in checks:
-        raise ValueError(f"{module_id}: answer cell {first_answer} has no check cell {first_check}")
     return [
         SyntheticStudent("perfect", filled, full),
         SyntheticStudent("blank", release, zero),
         SyntheticStudent("partial", partial, partial_expected),
-        SyntheticStudent("loops-forever", _insert_after_setup(filled, LOOP_FOREVER), full),
-        SyntheticStudent("calls-os-exit", _insert_after_setup(filled, OS_EXIT), full),
-        SyntheticStudent("raises-systemexit", _insert_after_setup(filled, SYSTEM_EXIT), full),
-        SyntheticStudent("prints-megabytes", _insert_after_setup(filled, PRINT_MEGABYTES), full),
-        SyntheticStudent("edits-a-check-cell", edited, lost_first),
-        SyntheticStudent("deletes-a-check-cell", deleted, lost_first, (first_check,)),
-        SyntheticStudent("duplicates-cells", duplicated, full),
+        SyntheticStudent(
+            "loops-forever", _insert_after_setup(first_only, LOOP_FOREVER), first_earned
+        ),
+        SyntheticStudent("calls-os-exit", _insert_after_setup(first_only, OS_EXIT), first_earned),
+        SyntheticStudent(
+            "raises-systemexit", _insert_after_setup(first_only, SYSTEM_EXIT), first_earned
+        ),
+        SyntheticStudent(
+            "prints-megabytes", _insert_after_setup(first_only, PRINT_MEGABYTES), first_earned
+        ),
+        SyntheticStudent("edits-a-check-cell", edited, zero),
+        SyntheticStudent("deletes-a-check-cell", deleted, zero, (first_check,)),
+        SyntheticStudent("duplicates-cells", duplicated, first_earned),
         SyntheticStudent("patches-a-grader", _insert_after_setup(release, PATCH_GRADER), zero),
         SyntheticStudent("patches-builtins", _insert_after_setup(release, PATCH_BUILTINS), zero),
         SyntheticStudent(
