@@ -59,6 +59,12 @@ def test_release_ships_no_working_files_or_test_data(module):
     shipped = [p.relative_to(REPO).as_posix() for p in folder.rglob("*") if p.is_file()]
     bad = [p for p in shipped if re.search(r"_work/|wrong_answers|\.pyc$|checkpoint", p)]
     assert not bad, f"the release ships files a learner must not get: {bad}"
+    marked = [
+        p
+        for p in shipped
+        if any(m.encode() in (REPO / p).read_bytes() for m in ("BEGIN SOLUTION", "HIDDEN TESTS"))
+    ]
+    assert not marked, f"released files with solution or hidden-test markers: {marked}"
 
 
 def every_notebook():
