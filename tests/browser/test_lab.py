@@ -113,6 +113,10 @@ def test_start_page_renders_the_roadmap(lab_page, lab_server):
 def test_a_module_notebook_opens_from_the_start_page(lab_page, lab_server):
     page = lab_page
     page.goto(lab_server.page_url("START_HERE.ipynb"))
+    # JupyterLab restores the saved workspace after first paint and re-selects the tab it
+    # remembers: a click before that finishes opens the module in a background tab.
+    expect()(page.get_by_role("heading", name=START_HEADING)).to_be_visible()
+    wait_for_idle_kernel(page)
     page.get_by_role("link", name="Python for ML engineering").click()
     expect()(page.get_by_role("heading", name=MODULE_HEADING).first).to_be_visible()
     expect()(page.get_by_role("tab", name=re.compile("python.ipynb"))).to_be_visible()
