@@ -63,36 +63,44 @@ def run_pytest(
         work = Path(folder)
         (work / f"{module_name}.py").write_text(implementation.source)
         (work / test_filename).write_text(test_source)
-        env = {
-            "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
-            "HOME": folder,
-            "PYTHONDONTWRITEBYTECODE": "1",
-            "PYTHONPATH": folder,
-        }
-        command = [
-            sys.executable,
-            "-m",
-            "pytest",
-            "-q",
-            "-p",
-            "no:cacheprovider",
-            "--no-header",
-            "-rN",
-            test_filename,
-        ]
-        try:
-            done = subprocess.run(
-                command,
-                cwd=work,
-                env=env,
-                capture_output=True,
-                text=True,
-                timeout=timeout,
-                stdin=subprocess.DEVNULL,
-            )
-        except subprocess.TimeoutExpired as exc:
-            output = exc.stdout if isinstance(exc.stdout, str) else ""
-            return PytestRun(None, 0, 0, output)
+        return _pytest(work, test_filename, home=work, timeout=timeout)
+
+
+def _pytest(
+    root: Path, test_path: str, *, home: Path, timeout: float, **extra_env: str
+) -> PytestRun:
+    """pytest on one file from ``root`` (on the import path), in a clean environment."""
+    env = {
+        "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
+        "HOME": str(home),
+        "PYTHONDONTWRITEBYTECODE": "1",
+        "PYTHONPATH": str(root),
+        **extra_env,
+    }
+    command = [
+        sys.executable,
+        "-m",
+        "pytest",
+        "-q",
+        "-p",
+        "no:cacheprovider",
+        "--no-header",
+        "-rN",
+        test_path,
+    ]
+    try:
+        done = subprocess.run(
+            command,
+            cwd=root,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+            stdin=subprocess.DEVNULL,
+        )
+    except subprocess.TimeoutExpired as exc:
+        output = exc.stdout if isinstance(exc.stdout, str) else ""
+        return PytestRun(None, 0, 0, output)
     output = done.stdout + done.stderr
     return PytestRun(done.returncode, _count(output, "passed"), _count(output, "failed"), output)
 
@@ -221,43 +229,17 @@ def run_pytest_in_project(
             (work / relative).write_text(content)
         (work / test_path).parent.mkdir(parents=True, exist_ok=True)
         (work / test_path).write_text(test_source)
-        env = {
-            "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
-            "HOME": folder,
-            "PYTHONDONTWRITEBYTECODE": "1",
-            "PYTHONPATH": str(work),
-            "MPLBACKEND": "Agg",
-            # one thread per numeric library: several runs share a small machine
-            "OMP_NUM_THREADS": "1",
-            "OPENBLAS_NUM_THREADS": "1",
-            "MKL_NUM_THREADS": "1",
-        }
-        command = [
-            sys.executable,
-            "-m",
-            "pytest",
-            "-q",
-            "-p",
-            "no:cacheprovider",
-            "--no-header",
-            "-rN",
+        return _pytest(
+            work,
             test_path,
-        ]
-        try:
-            done = subprocess.run(
-                command,
-                cwd=work,
-                env=env,
-                capture_output=True,
-                text=True,
-                timeout=timeout,
-                stdin=subprocess.DEVNULL,
-            )
-        except subprocess.TimeoutExpired as exc:
-            output = exc.stdout if isinstance(exc.stdout, str) else ""
-            return PytestRun(None, 0, 0, output)
-    output = done.stdout + done.stderr
-    return PytestRun(done.returncode, _count(output, "passed"), _count(output, "failed"), output)
+            home=Path(folder),
+            timeout=timeout,
+            MPLBACKEND="Agg",
+            # one thread per numeric library: several runs share a small machine
+            OMP_NUM_THREADS="1",
+            OPENBLAS_NUM_THREADS="1",
+            MKL_NUM_THREADS="1",
+        )
 
 
 def grade_project_test_suite(
