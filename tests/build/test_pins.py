@@ -44,3 +44,11 @@ def test_constraints_agree_with_every_declared_pin():
     declared = pins(project()["dependencies"] + project()["optional-dependencies"]["dev"])
     differ = {n: (v, constraints.get(n)) for n, v in declared.items() if constraints.get(n) != v}
     assert not differ, f"(pyproject, constraints.txt) differ; run `make constraints`: {differ}"
+
+
+def test_no_dependency_that_makes_every_process_start_slowly():
+    # rfc3987-syntax compiles 35 Lark grammars when jsonschema imports it: 2.8 s on this
+    # machine in every process that imports nbformat, i.e. in each grading worker.
+    constraints = pins((REPO / "constraints.txt").read_text().splitlines())
+    slow = sorted({"rfc3987-syntax", "lark"} & set(constraints))
+    assert not slow, f"{slow} came back (jsonschema >= 4.25 pulls them in); keep jsonschema 4.24"
