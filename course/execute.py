@@ -157,6 +157,10 @@ def _child_main(notebook: str, output: str, cell_timeout: str) -> int:
     import papermill
     from papermill.exceptions import PapermillExecutionError
 
+    from course import nbclient_fix
+
+    nbclient_fix.install()
+
     report: dict = {"status": "ok"}
     try:
         papermill.execute_notebook(

@@ -212,6 +212,9 @@ def configure_nbgrader(c) -> None:
         SaveAutoGrades,
     )
 
+    from course import nbclient_fix
+
+    nbclient_fix.install()  # no cell waits out its whole timeout for a reply it missed
     c.Autograde.sanitize_preprocessors = [
         ClearOutput,
         DropDuplicateIds,

@@ -16,6 +16,7 @@ from pathlib import Path
 import nbformat
 from nbclient import NotebookClient
 
+from course import nbclient_fix
 from course.scratch import SCRATCH_IGNORE
 from course.submissions import nbgrader_meta
 
@@ -33,6 +34,7 @@ def run_checks(notebook_path: Path, *, cell_timeout: float = 120) -> list[CheckR
         work = Path(scratch) / "work"
         shutil.copytree(notebook_path.parent, work, ignore=SCRATCH_IGNORE)
         notebook = nbformat.read(work / notebook_path.name, as_version=4)
+        nbclient_fix.install()
         client = NotebookClient(
             notebook,
             timeout=cell_timeout,
