@@ -1,17 +1,20 @@
 """Autograde a class in parallel, into nbgrader's own gradebook and folders.
 
-Each submission is graded by nbgrader's ``autograde`` in a worker process of its own, up to
-``workers`` at a time, with a progress bar. Results land where plain nbgrader puts them
-(``autograded/<student>/<module>/`` and ``gradebook.db``), so ``nbgrader generate_feedback``,
-``nbgrader export`` and the formgrader work on them unchanged.
+Each submission is graded by nbgrader's ``autograde`` in one of ``workers`` worker processes,
+with a progress bar. A worker grades one notebook at a time and is reused for the next, since
+starting a process and importing nbgrader costs more than grading a short notebook. Results
+land where plain nbgrader puts them (``autograded/<student>/<module>/`` and ``gradebook.db``),
+so ``nbgrader generate_feedback``, ``nbgrader export`` and the formgrader work on them
+unchanged.
 
 Safety, beyond nbgrader's own checksums and cell timeout:
 
 * The notebook executes in a sandbox folder outside the course root (nbgrader's autograded
   folder is pointed there for the run, then moved into place), so code that walks up to
   ``solutions/`` or ``gradebook.db`` finds nothing.
-* A worker that exceeds the per-notebook limit is killed with its kernel; the student is
-  reported as timed out and the others carry on.
+* A worker that exceeds the per-notebook limit is killed with its kernel and replaced; the
+  student is reported as timed out and the others carry on. A worker that dies (a student
+  who kills its parent) costs only that student's grade.
 * SQLite allows one writer at a time: a worker that meets a locked gradebook retries.
 * ``course.hardening`` (loaded through nbgrader_config.py) revives dead kernels, restores
   graders and builtins before check cells, ignores stderr warnings and restores deleted
@@ -20,6 +23,7 @@ Safety, beyond nbgrader's own checksums and cell timeout:
 
 from __future__ import annotations
 
+import contextlib
 import json
 import multiprocessing
 import os
@@ -28,6 +32,7 @@ import shutil
 import tempfile
 import time
 from dataclasses import asdict, dataclass, field
+from multiprocessing.connection import wait
 from pathlib import Path
 
 import nbformat
@@ -43,6 +48,8 @@ from course.submissions import check_cells
 DEFAULT_CELL_TIMEOUT = 60
 DEFAULT_NOTEBOOK_TIMEOUT = 900
 LOCK_RETRIES = 5
+# a worker process is replaced after this many notebooks, so nothing accumulates in it
+NOTEBOOKS_PER_WORKER = 25
 
 
 @dataclass
@@ -118,9 +125,9 @@ def grade(
 def _run_pool(root, module, students, workers, cell_timeout, notebook_timeout, progress):
     context = multiprocessing.get_context("spawn")
     pending = list(students)
-    running: dict[str, tuple[multiprocessing.Process, float, Path]] = {}
     results: dict[str, StudentResult] = {}
     scratch = Path(tempfile.mkdtemp(prefix="mlops-grade-results-"))
+    pool: list[_Worker] = []
     bar = tqdm(
         total=len(students),
         unit="notebook",
@@ -128,44 +135,111 @@ def _run_pool(root, module, students, workers, cell_timeout, notebook_timeout, p
         disable=not progress,
         dynamic_ncols=True,
     )
+
+    def finish(student: str, result: StudentResult) -> None:
+        results[student] = result
+        bar.update(1)
+        bar.set_postfix_str(f"{student}: {result.status}")
+
     try:
-        while pending or running:
-            while pending and len(running) < workers:
-                student = pending.pop(0)
-                out = scratch / f"{student}.json"
-                process = context.Process(
-                    target=_grade_one,
-                    args=(str(root), module.id, student, cell_timeout, str(out)),
-                    daemon=False,
-                )
-                process.start()
-                running[student] = (process, time.perf_counter(), out)
-            time.sleep(0.2)
-            for student, (process, started, out) in list(running.items()):
-                elapsed = time.perf_counter() - started
-                if process.is_alive() and elapsed > notebook_timeout:
-                    _kill_tree(process.pid)
-                    process.join(5)
-                    results[student] = StudentResult(
-                        student,
-                        "timeout",
-                        seconds=elapsed,
-                        error=f"grading took longer than {notebook_timeout:.0f} s and was stopped",
-                    )
-                elif not process.is_alive():
-                    process.join()
-                    results[student] = _read_result(student, out, elapsed, process.exitcode)
-                else:
+        while pending or any(worker.student for worker in pool):
+            pool = [w for w in pool if w.usable()]
+            while len(pool) < min(workers, len(pending) + sum(bool(w.student) for w in pool)):
+                pool.append(_Worker(context, root, module.id, cell_timeout))
+            for worker in pool:
+                if pending and worker.student is None:
+                    student = pending.pop(0)
+                    worker.assign(student, scratch / f"{student}.json")
+            wait([w.conn for w in pool if w.student], timeout=0.2)
+            for worker in pool:
+                if worker.student is None:
                     continue
-                del running[student]
-                bar.update(1)
-                bar.set_postfix_str(f"{student}: {results[student].status}")
+                student, out, elapsed = worker.student, worker.out, worker.elapsed()
+                if worker.finished():
+                    finish(student, _read_result(student, out, elapsed, None))
+                elif not worker.process.is_alive():
+                    worker.stop()
+                    finish(student, _read_result(student, out, elapsed, worker.process.exitcode))
+                elif elapsed > notebook_timeout:
+                    worker.stop()
+                    message = f"grading took longer than {notebook_timeout:.0f} s and was stopped"
+                    finish(
+                        student, StudentResult(student, "timeout", seconds=elapsed, error=message)
+                    )
     finally:
-        for process, _, _ in running.values():
-            _kill_tree(process.pid)
+        for worker in pool:
+            worker.stop(gracefully=worker.student is None)
         bar.close()
         shutil.rmtree(scratch, ignore_errors=True)
     return [results[s] for s in students]
+
+
+class _Worker:
+    """A grading process that grades one notebook at a time, for many notebooks in turn.
+
+    Starting a process and importing nbgrader costs more than grading a short notebook, so a
+    worker lives for up to ``NOTEBOOKS_PER_WORKER`` notebooks. Each notebook still gets a
+    fresh kernel, sandbox and nbgrader app; a worker that overruns the notebook limit or
+    dies is stopped with its kernel and replaced, and only its current student is affected.
+    """
+
+    def __init__(self, context, root: Path, module_id: str, cell_timeout: float):
+        self.conn, child_end = context.Pipe()
+        self.process = context.Process(
+            target=_worker_main,
+            args=(child_end, str(root), module_id, cell_timeout),
+            daemon=False,
+        )
+        self.process.start()
+        child_end.close()
+        self.student: str | None = None
+        self.out: Path | None = None
+        self.started = 0.0
+        self.graded = 0
+        self.stopped = False
+
+    def assign(self, student: str, out: Path) -> None:
+        self.student, self.out, self.started = student, out, time.perf_counter()
+        self.conn.send((student, str(out)))
+
+    def elapsed(self) -> float:
+        return time.perf_counter() - self.started
+
+    def finished(self) -> bool:
+        """True (and idle again) when the worker reported its current notebook graded."""
+        try:
+            if not self.conn.poll():
+                return False
+            self.conn.recv()
+        except (EOFError, OSError):  # it died mid-notebook: the caller sees it is not alive
+            return False
+        self.student = None
+        self.graded += 1
+        return True
+
+    def usable(self) -> bool:
+        if self.stopped:
+            return False
+        if self.student is None and (
+            not self.process.is_alive() or self.graded >= NOTEBOOKS_PER_WORKER
+        ):
+            self.stop(gracefully=True)
+            return False
+        return True
+
+    def stop(self, gracefully: bool = False) -> None:
+        self.student = None
+        if self.stopped:
+            return
+        self.stopped = True
+        if gracefully and self.process.is_alive():
+            with contextlib.suppress(OSError):
+                self.conn.send(None)
+            self.process.join(5)
+        if self.process.is_alive():
+            _kill_tree(self.process.pid)
+        self.process.join(5)
+        self.conn.close()
 
 
 def _read_result(student: str, out: Path, elapsed: float, exitcode: int | None) -> StudentResult:
@@ -196,6 +270,20 @@ def _kill_tree(pid: int) -> None:
 
 
 # -- inside a worker process ------------------------------------------------------------------
+
+
+def _worker_main(conn, root_text: str, module_id: str, cell_timeout: float) -> None:
+    """Grade the students the pool sends, one at a time, until it sends None."""
+    while True:
+        try:
+            task = conn.recv()
+        except EOFError:  # the pool is gone
+            return
+        if task is None:
+            return
+        student, out = task
+        _grade_one(root_text, module_id, student, cell_timeout, out)
+        conn.send(student)
 
 
 def _grade_one(root_text: str, module_id: str, student: str, cell_timeout: float, out: str) -> None:
