@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import nbformat
@@ -65,6 +66,39 @@ class ModuleGrades:
         return sum(c.score or 0 for c in cells), sum(c.max_score for c in cells)
 
 
+# Grades computed in this session, reported at its end (pytest_terminal_summary).
+GRADED: dict[str, ModuleGrades] = {}
+
+
+def score_lines(grades: ModuleGrades) -> list[str]:
+    """nbgrader's scores for a module: totals, then each recorded mistake in its own cell."""
+    solution, full = grades.total("solution")
+    blank, _ = grades.total("blank")
+    lines = [f"{grades.module.id}: solution {solution:g}/{full:g}, blank {blank:g}/{full:g}"]
+    for pack_id, pack in grades.packs.items():
+        earned, _ = grades.total(pack_id)
+        lines.append(f"  {pack_id}: {earned:g}/{full:g} with {len(pack)} mistakes")
+        for wrong in pack:
+            cell = grades.scores[pack_id].get(f"{wrong.grade_id}_test")
+            score = "no check cell" if cell is None else f"{cell.score or 0:g}/{cell.max_score:g}"
+            lines.append(f"    {wrong.path.name}: {score}")
+    return lines
+
+
+def pytest_terminal_summary(terminalreporter):
+    if not GRADED:
+        return
+    lines = [line for grades in GRADED.values() for line in score_lines(grades)]
+    artefacts = Path(os.environ.get("PYTEST_ARTIFACTS") or REPO / "test-artifacts")
+    artefacts.mkdir(parents=True, exist_ok=True)
+    report = artefacts / "grading-scores.txt"
+    report.write_text("\n".join(lines) + "\n")
+    terminalreporter.section(f"nbgrader scores (each recorded mistake: {report})")
+    for line in lines:
+        if not line.startswith("    "):
+            terminalreporter.write_line(line)
+
+
 def pack_wrong_answers(wrong_answers: list[WrongAnswer]) -> dict[str, list[WrongAnswer]]:
     """Submission id -> the mistakes it carries, at most one per answer cell."""
     packs: dict[str, list[WrongAnswer]] = {}
@@ -82,7 +116,7 @@ def module_grades():
 
     def get(module: catalog.Module) -> ModuleGrades:
         if module.id not in cache:
-            cache[module.id] = ModuleGrades(module)
+            cache[module.id] = GRADED[module.id] = ModuleGrades(module)
         return cache[module.id]
 
     return get
