@@ -66,9 +66,14 @@ def free_port() -> int:
         return probe.getsockname()[1]
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def playwright_api():
-    """Playwright's sync API, or a skip that says what is missing and how to install it."""
+    """Playwright's sync API, or a skip that says what is missing and how to install it.
+
+    Package scope, not session: while the sync API is open its event loop counts as running
+    in the main thread, so every later test calling ``asyncio.run`` (tests/unit) would fail
+    with "cannot be called from a running event loop" (it did, in CI of stop 13).
+    """
     try:
         from playwright.sync_api import sync_playwright
     except ImportError:
@@ -163,7 +168,7 @@ class LabServer:
         return f"{self.url}/lab/tree/{path}?token={TOKEN}"
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def lab_server(playwright_api) -> Iterator[LabServer]:
     with tempfile.TemporaryDirectory(prefix="mlops-browser-") as base:
         server = LabServer(Path(base))
@@ -174,7 +179,7 @@ def lab_server(playwright_api) -> Iterator[LabServer]:
             server.stop()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def browser(playwright_api):
     instance = playwright_api.chromium.launch(
         executable_path=chromium_path(), headless=True, args=CHROMIUM_FLAGS
@@ -183,7 +188,7 @@ def browser(playwright_api):
     instance.close()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def console_errors() -> list[str]:
     """Every JavaScript console error and uncaught page error, from every page, in order."""
     return []
