@@ -41,8 +41,7 @@ from tqdm import tqdm
 
 from course import catalog
 from course.errors import CourseError
-from course.nbconfig import load_config
-from course.scratch import ensure_venv_on_path
+from course.nbconfig import ensure_venv_on_path, load_config
 from course.submissions import check_cells
 
 DEFAULT_CELL_TIMEOUT = 60
@@ -78,6 +77,7 @@ def ensure_in_gradebook(root: Path, module: catalog.Module) -> bool:
     from nbgrader.api import Gradebook, MissingEntry
     from nbgrader.apps import NbGraderAPI
 
+    ensure_venv_on_path()  # before the first Gradebook: a new one runs `alembic` by name
     config = load_config(root)
     with Gradebook(config.CourseDirectory.db_url) as gradebook:
         try:
@@ -85,7 +85,6 @@ def ensure_in_gradebook(root: Path, module: catalog.Module) -> bool:
             return False
         except MissingEntry:
             pass
-    ensure_venv_on_path()
     result = NbGraderAPI(config=config).generate_assignment(module.id, force=True, create=True)
     if not result.get("success"):
         raise CourseError(f"could not register {module.id} in the gradebook: {result.get('error')}")

@@ -13,6 +13,7 @@ from pathlib import Path
 from course import autograde, catalog, exchange, execute, lab, results, selfcheck
 from course import build as build_module
 from course.errors import CourseError
+from course.nbconfig import ensure_venv_on_path
 from course.paths import course_root
 
 
@@ -243,6 +244,9 @@ def main(argv: list[str] | None = None) -> int:
     if extra and args.command != "lab":
         top.error(f"unrecognized arguments: {' '.join(extra)}")
     args.jupyter_args = extra
+    # `.venv/bin/mlops-course` must work without an activated venv: nbgrader starts
+    # `alembic`, kernels and its own commands by name.
+    ensure_venv_on_path()
     try:
         return args.func(args)
     except CourseError as exc:

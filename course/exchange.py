@@ -24,7 +24,7 @@ from pathlib import Path
 from course import catalog
 from course.autograde import ensure_in_gradebook
 from course.errors import CourseError
-from course.scratch import ensure_venv_on_path
+from course.nbconfig import ensure_venv_on_path
 
 STUDENT_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
 

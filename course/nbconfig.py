@@ -7,6 +7,8 @@ what a scratch course must change: where the course root and its gradebook are.
 
 from __future__ import annotations
 
+import os
+import sys
 from pathlib import Path
 
 from traitlets.config import Config
@@ -26,3 +28,12 @@ def load_config(repo_root: Path, *, course_root: Path | None = None) -> Config:
         # relative to the repository, wherever nbgrader's working folder is
         config.IncludeHeaderFooter.header = str(repo_root / header)
     return config
+
+
+def ensure_venv_on_path() -> None:
+    """nbgrader runs ``alembic`` (and nbconvert runs kernels) by name: make sure the tools
+    of the interpreter running us are found even when its venv was never activated."""
+    bin_dir = str(Path(sys.executable).parent)
+    path = os.environ.get("PATH", "")
+    if bin_dir not in path.split(os.pathsep):
+        os.environ["PATH"] = bin_dir + os.pathsep + path

@@ -17,8 +17,7 @@ from statistics import mean
 from course import catalog
 from course.errors import CourseError
 from course.exchange import nbgrader
-from course.nbconfig import load_config
-from course.scratch import ensure_venv_on_path
+from course.nbconfig import ensure_venv_on_path, load_config
 
 
 def generate_feedback(root: Path, module_id: str, student: str | None = None) -> list[Path]:

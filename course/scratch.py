@@ -8,9 +8,7 @@ runs never share state. The scratch course uses the repository's own nbgrader co
 from __future__ import annotations
 
 import logging
-import os
 import shutil
-import sys
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -20,7 +18,7 @@ from nbgrader.apps import NbGraderAPI
 
 from course.catalog import Module
 from course.errors import CourseError
-from course.nbconfig import CONFIG_FILE, load_config
+from course.nbconfig import CONFIG_FILE, ensure_venv_on_path, load_config
 
 TIMESTAMP = "2026-01-01 00:00:00.000000 UTC"
 SCRATCH_IGNORE = shutil.ignore_patterns(
@@ -106,15 +104,6 @@ class ScratchCourse:
                 grade.name: CellScore(grade.name, grade.auto_score, grade.max_score)
                 for grade in notebook.grades
             }
-
-
-def ensure_venv_on_path() -> None:
-    """nbgrader runs ``alembic`` (and nbconvert runs kernels) by name: make sure the tools
-    of the interpreter running us are found even when its venv was never activated."""
-    bin_dir = str(Path(sys.executable).parent)
-    path = os.environ.get("PATH", "")
-    if bin_dir not in path.split(os.pathsep):
-        os.environ["PATH"] = bin_dir + os.pathsep + path
 
 
 def _check(result: dict, what: str) -> None:
