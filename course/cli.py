@@ -221,8 +221,15 @@ def parser() -> argparse.ArgumentParser:
     _exchange_option(p)
     p.set_defaults(func=cmd_feedback)
 
-    p = commands.add_parser("export", help="instructor: grades CSV, score plot, hardest report")
-    p.add_argument("--to", type=Path, default=Path("grades"), metavar="DIR")
+    p = commands.add_parser(
+        "export",
+        help="instructor: grades CSV, score plot, hardest report",
+        description="Export every module in the gradebook at once: nbgrader's grades CSV, a "
+        "per-exercise score plot and a report of the exercises the class found hardest.",
+    )
+    p.add_argument(
+        "--to", type=Path, default=Path("grades"), metavar="DIR", help="default: grades/"
+    )
     p.set_defaults(func=cmd_export)
 
     p = commands.add_parser("submit", help="student: write an upload-ready copy of a module")
