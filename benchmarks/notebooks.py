@@ -2,7 +2,9 @@
 
 Runs every built module's solution notebook with the course's runner
 (:func:`course.execute.run_module`: papermill in a scratch copy, the kernel and everything
-it starts sampled for resident memory) and writes the table to ``docs/memory.md``.
+it starts sampled for resident memory) and writes the table to ``docs/memory.md`` and the
+figures to ``benchmarks/durations.json``, from which the tests derive their time limits
+(``tests/classroom.py``: a cell may take a few times the slowest cell recorded here).
 
     python benchmarks/notebooks.py                     # every built module, writes docs/memory.md
     python benchmarks/notebooks.py --modules 01-python --repeat 3 --no-write
@@ -15,6 +17,7 @@ non-zero when a notebook fails or goes over the budget.
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import platform
 import sys
@@ -30,6 +33,7 @@ from course.execute import RunResult, format_table, run_module  # noqa: E402
 BUDGET_MB = 1024
 BINDER_LIMIT_MB = 2048
 OUTPUT = REPO / "docs" / "memory.md"
+DURATIONS = REPO / "benchmarks" / "durations.json"
 
 INTRO = """\
 # Memory and time budget of the notebooks
@@ -65,9 +69,33 @@ def measure(modules: list[catalog.Module], repeat: int) -> list[RunResult]:
                 max(run.wall_seconds for run in runs),
                 max(run.peak_mb for run in runs),
                 worst.error,
+                max(run.slowest_cell_seconds for run in runs),
             )
         )
     return results
+
+
+def write_durations(results: list[RunResult], when: str, machine_text: str) -> None:
+    """Merge these modules' figures into benchmarks/durations.json (others are kept)."""
+    recorded = json.loads(DURATIONS.read_text()) if DURATIONS.is_file() else {"modules": {}}
+    for r in results:
+        if r.status == "ok":
+            recorded["modules"][r.module_id] = {
+                "wall_seconds": round(r.wall_seconds, 1),
+                "slowest_cell_seconds": round(r.slowest_cell_seconds, 1),
+                "peak_mb": round(r.peak_mb),
+                "measured": when,
+            }
+    recorded["machine"] = machine_text
+    recorded["modules"] = dict(sorted(recorded["modules"].items()))
+    DURATIONS.write_text(json.dumps(recorded, indent=2) + "\n")
+
+
+def machine() -> str:
+    return (
+        f"{os.cpu_count()} CPUs, Python {platform.python_version()}, {platform.system()} "
+        f"{platform.machine()}"
+    )
 
 
 def verdict(result: RunResult) -> str:
@@ -94,13 +122,9 @@ def markdown(results: list[RunResult], repeat: int) -> str:
             rows.append(f"| {module.id} | `{module.notebook}` | not built yet | | | | |")
     errors = [f"* {r.module_id}: {r.error}" for r in results if r.error]
     when = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
-    machine = (
-        f"{os.cpu_count()} CPUs, Python {platform.python_version()}, {platform.system()} "
-        f"{platform.machine()}"
-    )
     parts = [
         INTRO.format(budget=BUDGET_MB, binder=BINDER_LIMIT_MB),
-        f"Measured {when} on {machine}; "
+        f"Measured {when} on {machine()}; "
         + ("one run per notebook." if repeat == 1 else f"worst of {repeat} runs per notebook.")
         + " Wall times on a shared, busy machine are upper bounds.\n",
         "\n".join(rows) + "\n",
@@ -122,7 +146,8 @@ def main(argv: list[str] | None = None) -> int:
     print(format_table(results))
     if not args.no_write:
         args.output.write_text(markdown(results, max(1, args.repeat)))
-        print(f"wrote {args.output}")
+        write_durations(results, datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"), machine())
+        print(f"wrote {args.output} and {DURATIONS}")
     over = [r for r in results if r.status != "ok" or r.peak_mb >= BUDGET_MB]
     return 1 if over else 0
 

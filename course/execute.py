@@ -16,7 +16,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import psutil
@@ -37,6 +37,7 @@ class RunResult:
     wall_seconds: float
     peak_mb: float
     error: str | None = None
+    slowest_cell_seconds: float = 0.0  # from papermill's per-cell timings
 
 
 def run_module(
@@ -54,6 +55,8 @@ def run_module(
         shutil.copytree(source_root / folder / module.id, workdir, ignore=SCRATCH_IGNORE)
         output = workdir / f"executed-{module.notebook}"
         result = _run_child(module, workdir, output, notebook_timeout, cell_timeout)
+        if output.exists():
+            result = replace(result, slowest_cell_seconds=slowest_cell(output))
         if output_dir is not None and output.exists():
             output_dir.mkdir(parents=True, exist_ok=True)
             shutil.copyfile(output, output_dir / f"{module.id}-{module.notebook}")
@@ -98,6 +101,19 @@ def _run_child(
         error = report.get("error") or stderr.strip().splitlines()[-1:] or "runner crashed"
         error = error if isinstance(error, str) else " ".join(error)
     return RunResult(module.id, module.notebook, status, wall, peak, error)
+
+
+def slowest_cell(executed: Path) -> float:
+    """The longest a single cell took, from the timings papermill writes into each cell."""
+    try:
+        notebook = json.loads(executed.read_text())
+    except (OSError, json.JSONDecodeError):
+        return 0.0
+    durations = [
+        cell.get("metadata", {}).get("papermill", {}).get("duration") or 0.0
+        for cell in notebook.get("cells", [])
+    ]
+    return max(durations, default=0.0)
 
 
 def _tree_rss_mb(pid: int) -> float:
