@@ -189,12 +189,28 @@ HIDDEN_PLACEHOLDER = "# (hidden tests ran here; their findings, if any, are in t
 
 
 class StripHiddenTests(NbGraderPreprocessor):
-    """Feedback shows check cells without their hidden test source."""
+    """Feedback shows check cells without their hidden test source.
+
+    Both places hidden source can appear are cleaned: the cell's source, and the traceback
+    of an error the check cell raised outside ``report.attempt`` (IPython's traceback lists
+    the lines around the failing one, hidden tests included; a learner who deletes a locked
+    cell the hidden tests use can provoke one). The error keeps its type and message.
+    """
 
     def preprocess_cell(self, cell, resources, index):
         if cell.cell_type == "code" and is_check_cell(cell):
             cell.source = HIDDEN.sub(HIDDEN_PLACEHOLDER, cell.source)
+            for output in cell.get("outputs", []):
+                if output.get("output_type") == "error":
+                    output["traceback"] = error_lines(output)
         return cell, resources
+
+
+def error_lines(output: NotebookNode) -> list[str]:
+    """An error output as its type and message only, one line per message line."""
+    ename, evalue = output.get("ename", "Error"), str(output.get("evalue", ""))
+    lines = evalue.splitlines() or [""]
+    return [f"{ename}: {lines[0]}", *lines[1:]]
 
 
 def configure_nbgrader(c) -> None:

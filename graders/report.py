@@ -279,9 +279,17 @@ def _as_text(value: Any) -> str | None:
 
 
 def _where_it_raised(exc: BaseException) -> str:
-    """Point at the student's own line: the last frame that is not inside the graders."""
-    frames = traceback.extract_tb(exc.__traceback__)
-    own = [f for f in frames if "/graders/" not in f.filename and "contextlib" not in f.filename]
+    """Point at the student's own line: the last frame that is neither in the graders nor
+    in the check cell itself. The outermost frame outside the graders is the check cell
+    running the ``attempt`` block; any other frame from that cell (a helper the check
+    defines) is the check's code too, and showing its line could show a hidden test."""
+    frames = [
+        f
+        for f in traceback.extract_tb(exc.__traceback__)
+        if "/graders/" not in f.filename and "contextlib" not in f.filename
+    ]
+    check_cell = frames[0].filename if frames else None
+    own = [f for f in frames if f.filename != check_cell]
     if not own:
         return "Run the answer cell again and read its error message."
     frame = own[-1]

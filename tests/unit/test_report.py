@@ -48,9 +48,9 @@ def test_html_rendering_escapes_student_values():
 
 def test_attempt_turns_an_exception_into_a_located_finding_and_carries_on():
     report = Report("Exercise 5")
-
-    def student():
-        return {}["missing"]
+    answer_cell: dict = {}  # the learner's code lives in another cell (file) than the check
+    exec(compile('def student():\n    return {}["missing"]\n', "answer.py", "exec"), answer_cell)
+    student = answer_cell["student"]
 
     with report.attempt("student()"):
         student()
@@ -130,3 +130,28 @@ def test_progress_lists_passed_failed_and_unrun_exercises():
     assert progress.summary() == "1 of 3 exercises pass their visible checks"
     assert "✗ fail" in progress._repr_html_()
     OUTCOMES.clear()
+
+
+def _run_as_cells(check_source: str, answer_source: str) -> Report:
+    """Compile answer and check code under two file names, as IPython does with two cells."""
+    namespace: dict = {"Report": Report}
+    exec(compile(answer_source, "/tmp/ipykernel_1/answer.py", "exec"), namespace)
+    exec(compile(check_source, "/tmp/ipykernel_1/check.py", "exec"), namespace)
+    return namespace["report"]
+
+
+def test_a_located_hint_points_at_the_students_line_not_the_checks():
+    report = _run_as_cells(
+        "report = Report('x')\n"
+        "def hidden_helper():\n"
+        "    return {}['SECRET_HIDDEN_CASE']\n"
+        "with report.attempt('answer()'):\n"
+        "    answer()\n"
+        "with report.attempt('hidden_helper()'):\n"
+        "    hidden_helper()\n",
+        "def answer():\n    return 1 / 0\n",
+    )
+    student, check = report.findings
+    assert "answer.py:2" in student.hint
+    assert "SECRET_HIDDEN_CASE" not in (check.hint or ""), "a check's own line is never shown"
+    assert "check.py" not in (check.hint or "")

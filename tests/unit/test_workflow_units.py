@@ -68,6 +68,22 @@ def test_feedback_strips_hidden_tests_but_keeps_visible_ones_and_finish():
     assert HIDDEN_PLACEHOLDER.strip() in stripped.source
 
 
+def test_feedback_drops_the_traceback_lines_of_a_check_cells_error():
+    cell = _check_cell(
+        "report = Report('x')\n### BEGIN HIDDEN TESTS\nsecret()\n### END HIDDEN TESTS"
+    )
+    cell.outputs = [
+        nbformat.v4.new_output(
+            "error",
+            ename="NameError",
+            evalue="name 'secret' is not defined",
+            traceback=["---> 3 secret_hidden_input = build()", "NameError: ..."],
+        )
+    ]
+    stripped, _ = StripHiddenTests().preprocess_cell(cell, {}, 0)
+    assert stripped.outputs[0].traceback == ["NameError: name 'secret' is not defined"]
+
+
 def test_guard_reimports_only_what_instructor_cells_import():
     setup = nbformat.v4.new_code_cell("from graders import Report\nimport pandas as pd")
     setup.metadata["nbgrader"] = {
