@@ -34,14 +34,15 @@ from course import catalog  # noqa: E402
 from course.autograde import grade  # noqa: E402
 from course.execute import run_module  # noqa: E402
 from course.scratch import ScratchCourse  # noqa: E402
-from course.submissions import answer_cells, fill_answers, load_wrong_answers  # noqa: E402
+from course.submissions import answer_cells  # noqa: E402
+from tests.classroom import fill_answers, load_wrong_answers  # noqa: E402
 
 
 def class_notebooks(module: catalog.Module, release, solution, students: int) -> dict:
-    wrong = load_wrong_answers(REPO / "tests" / "wrong_answers", module.id)
+    wrong = load_wrong_answers(module.id)
     answers = list(answer_cells(release))
     stubs = {gid: cell.source for gid, cell in answer_cells(release).items()}
-    kinds = ["solution", "blank", "partial", *[w.student_id for w in wrong]]
+    kinds = ["solution", "blank", "partial", *[f"wrong-{w.grade_id}-{w.slug}" for w in wrong]]
     notebooks = {}
     for index in range(students):
         kind = kinds[index % len(kinds)]
@@ -52,7 +53,7 @@ def class_notebooks(module: catalog.Module, release, solution, students: int) ->
         elif kind == "partial":
             notebook = fill_answers(release, solution, {g: stubs[g] for g in answers[::2]})
         else:
-            mistake = next(w for w in wrong if w.student_id == kind)
+            mistake = next(w for w in wrong if f"wrong-{w.grade_id}-{w.slug}" == kind)
             notebook = fill_answers(release, solution, {mistake.grade_id: mistake.source})
         notebooks[f"student{index:03d}"] = notebook
     return notebooks

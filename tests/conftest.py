@@ -1,122 +1,108 @@
-"""Shared fixtures: the repository, its built modules, and (once per session) their grades."""
+"""Shared fixtures: the repository and its built modules; the graded classes come from the
+``tests.classroom`` plugin.
+
+Tests run in two processes (pytest-xdist). Tests that share an expensive fixture run in one
+worker: every test that reads a module's graded class, that module's papermill run, the
+Binder venv, the browser session, the Docker image (:func:`xdist_group`, used by the
+scheduler below). The groups are sent longest first, so the two workers finish together.
+"""
 
 from __future__ import annotations
 
+import json
 import os
+import re
 from pathlib import Path
 
-import nbformat
 import pytest
 
 from course import catalog
-from course.grading import Scores, grade_notebooks
-from course.scratch import ScratchCourse
-from course.submissions import WrongAnswer, fill_answers, load_wrong_answers
+
+pytest_plugins = ["tests.classroom"]
 
 REPO = Path(__file__).resolve().parents[1]
-WRONG_ANSWERS = REPO / "tests" / "wrong_answers"
-BUILT = catalog.built(REPO)
+
+# MLOPS_TEST_MODULES=04-kubernetes,01-python narrows every per-module test (make test-fast).
+ONLY = [m for m in os.environ.get("MLOPS_TEST_MODULES", "").split(",") if m]
+BUILT = [m for m in catalog.built(REPO) if not ONLY or m.id in ONLY]
 
 
-def module_params():
-    return pytest.mark.parametrize("module", BUILT, ids=[m.id for m in BUILT])
+def module_params(group: str | None = None):
+    """Parametrize a test over the built modules (the id is the module id). Tests that read
+    a module's graded class pass ``group="class"``: they get the ``classroom`` marker."""
+    marks = [pytest.mark.classroom] if group == "class" else []
+    return pytest.mark.parametrize("module", [pytest.param(m, id=m.id, marks=marks) for m in BUILT])
 
 
 @pytest.fixture(scope="session")
-def repo() -> Path:
+def repo():
     return REPO
 
 
-class ModuleGrades:
-    """nbgrader's scores for the solution, the blank release and every recorded mistake.
+# -- which worker runs what ---------------------------------------------------------------------
 
-    Recorded mistakes are packed: submission ``wrong-k`` carries the k-th mistake of every
-    answer cell at once. Exercises are graded independently (each check cell builds its own
-    inputs), so a pack grades as many mistakes as one notebook run, and the cells it left
-    alone must still score full marks. That makes grading a module cost its largest number
-    of mistakes per cell in notebook runs, not its number of mistakes.
-    """
-
-    def __init__(self, module: catalog.Module) -> None:
-        self.module = module
-        with ScratchCourse(REPO) as scratch:
-            release_dir = scratch.generate(module)
-            self.release = nbformat.read(release_dir / module.notebook, as_version=4)
-        self.solution = nbformat.read(module.solution_path(REPO), as_version=4)
-        self.wrong_answers = load_wrong_answers(WRONG_ANSWERS, module.id)
-        self.packs = pack_wrong_answers(self.wrong_answers)
-        submissions = {
-            "solution": fill_answers(self.release, self.solution),
-            "blank": self.release,
-        }
-        for pack_id, pack in self.packs.items():
-            submissions[pack_id] = fill_answers(
-                self.release, self.solution, {w.grade_id: w.source for w in pack}
-            )
-        self.scores: Scores = grade_notebooks(REPO, module.id, submissions)
-
-    def pack_of(self, wrong: WrongAnswer) -> tuple[str, list[WrongAnswer]]:
-        for pack_id, pack in self.packs.items():
-            if wrong in pack:
-                return pack_id, pack
-        raise KeyError(wrong.path.name)
-
-    def total(self, student: str) -> tuple[float, float]:
-        cells = self.scores[student].values()
-        return sum(c.score or 0 for c in cells), sum(c.max_score for c in cells)
+# Test file (or folder) -> the expensive fixture its tests share. "class" and "run" are per
+# module: one group per module id found in the test id.
+SHARED_FIXTURES = {
+    "tests/notebooks/test_grading.py": "class",
+    "tests/workflow/test_class_round_trip.py": "class",
+    "tests/notebooks/test_solutions_run.py": "run",
+    "tests/binder/test_fresh_venv.py": "binder",
+    "tests/browser/": "browser",
+    "tests/unit/test_docker_service.py": "docker",
+}
+PER_MODULE = {"class", "run"}
+MODULE_IN_ID = re.compile(r"\[(\d\d-[a-z]+)[\]/]")
 
 
-# Grades computed in this session, reported at its end (pytest_terminal_summary).
-GRADED: dict[str, ModuleGrades] = {}
+def xdist_group(nodeid: str) -> str:
+    """The scheduling unit of a test: its shared fixture's group, or the test alone."""
+    for prefix, kind in SHARED_FIXTURES.items():
+        if nodeid.startswith(prefix):
+            if kind not in PER_MODULE:
+                return kind
+            module = MODULE_IN_ID.search(nodeid)
+            return f"{kind}-{module.group(1)}" if module else nodeid
+    return nodeid
 
 
-def score_lines(grades: ModuleGrades) -> list[str]:
-    """nbgrader's scores for a module: totals, then each recorded mistake in its own cell."""
-    solution, full = grades.total("solution")
-    blank, _ = grades.total("blank")
-    lines = [f"{grades.module.id}: solution {solution:g}/{full:g}, blank {blank:g}/{full:g}"]
-    for pack_id, pack in grades.packs.items():
-        earned, _ = grades.total(pack_id)
-        lines.append(f"  {pack_id}: {earned:g}/{full:g} with {len(pack)} mistakes")
-        for wrong in pack:
-            cell = grades.scores[pack_id].get(f"{wrong.grade_id}_test")
-            score = "no check cell" if cell is None else f"{cell.score or 0:g}/{cell.max_score:g}"
-            lines.append(f"    {wrong.path.name}: {score}")
-    return lines
+# Relative cost of the groups that are not a module's class, in seconds of a 2-core machine
+# (measured: docs/testing.md). A class costs about its recorded notebook time per student
+# that runs a whole solution, plus a few seconds per hostile student.
+FIXED_GROUP_COST = {"binder": 150.0, "browser": 80.0, "docker": 60.0}
+DURATIONS = REPO / "benchmarks" / "durations.json"
+RECORDED = json.loads(DURATIONS.read_text())["modules"] if DURATIONS.is_file() else {}
 
 
-def pytest_terminal_summary(terminalreporter):
-    if not GRADED:
-        return
-    lines = [line for grades in GRADED.values() for line in score_lines(grades)]
-    artefacts = Path(os.environ.get("PYTEST_ARTIFACTS") or REPO / "test-artifacts")
-    artefacts.mkdir(parents=True, exist_ok=True)
-    report = artefacts / "grading-scores.txt"
-    report.write_text("\n".join(lines) + "\n")
-    terminalreporter.section(f"nbgrader scores (each recorded mistake: {report})")
-    for line in lines:
-        if not line.startswith("    "):
-            terminalreporter.write_line(line)
+def group_cost(group: str) -> float:
+    if group in FIXED_GROUP_COST:
+        return FIXED_GROUP_COST[group]
+    kind, _, module_id = group.partition("-")
+    if kind in PER_MODULE and module_id in RECORDED:
+        wall = RECORDED[module_id]["wall_seconds"]
+        return wall * 6 + 40 if kind == "class" else wall
+    return 1.0
 
 
-def pack_wrong_answers(wrong_answers: list[WrongAnswer]) -> dict[str, list[WrongAnswer]]:
-    """Submission id -> the mistakes it carries, at most one per answer cell."""
-    packs: dict[str, list[WrongAnswer]] = {}
-    seen: dict[str, int] = {}
-    for wrong in wrong_answers:
-        index = seen.get(wrong.grade_id, 0)
-        seen[wrong.grade_id] = index + 1
-        packs.setdefault(f"wrong-{index + 1}", []).append(wrong)
-    return packs
+def pytest_collection_modifyitems(config, items):
+    """Longest groups first: the scheduler hands out groups in collection order, and a long
+    group that starts last leaves one core idle at the end."""
+    items.sort(key=lambda item: -group_cost(xdist_group(item.nodeid)))  # stable
 
 
-@pytest.fixture(scope="session")
-def module_grades():
-    cache: dict[str, ModuleGrades] = {}
+def pytest_xdist_make_scheduler(config, log):
+    """Schedule whole groups (:func:`xdist_group`) in collection order. xdist's own
+    ``--dist loadgroup`` cannot be used: it tags groups by rewriting ``item._nodeid``,
+    which pytest 9 no longer reads, so grouped tests were split over both workers (each
+    built every graded class again)."""
+    from xdist.scheduler import LoadScopeScheduling
 
-    def get(module: catalog.Module) -> ModuleGrades:
-        if module.id not in cache:
-            cache[module.id] = GRADED[module.id] = ModuleGrades(module)
-        return cache[module.id]
+    class SharedFixtureScheduling(LoadScopeScheduling):
+        def __init__(self, config, log=None):
+            super().__init__(config, log)
+            config.option.loadscopereorder = False  # keep the longest-first order
 
-    return get
+        def _split_scope(self, nodeid: str) -> str:
+            return xdist_group(nodeid)
+
+    return SharedFixtureScheduling(config, log)

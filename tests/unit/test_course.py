@@ -8,7 +8,7 @@ import pytest
 from course import build, catalog, cli, startpage
 from course.errors import CourseError
 from course.execute import RunResult, format_table
-from course.submissions import fill_answers, strip_markers
+from tests.classroom import fill_answers, strip_markers
 from tests.conftest import REPO
 
 

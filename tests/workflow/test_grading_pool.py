@@ -13,9 +13,8 @@ import pytest
 from course import catalog
 from course.autograde import grade
 from course.scratch import ScratchCourse
-from course.submissions import answer_cells, fill_answers
-from course.synthetic import LOOP_FOREVER, _insert_after_setup
-from tests.conftest import REPO
+from course.submissions import answer_cells
+from tests.classroom import LOOP_FOREVER, REPO, fill_answers, insert_after_setup, limits
 
 pytestmark = pytest.mark.slow
 
@@ -30,9 +29,9 @@ def test_reused_workers_survive_a_killed_worker_and_a_notebook_timeout(tmp_path)
         stubs = {gid: cell.source for gid, cell in answer_cells(release).items()}
         class_ = {
             "a-perfect": solution,
-            "b-kills-its-grader": _insert_after_setup(solution, KILL_THE_GRADER),
+            "b-kills-its-grader": insert_after_setup(solution, KILL_THE_GRADER),
             "c-blank": release,
-            "d-outlives-the-notebook-limit": _insert_after_setup(release, LOOP_FOREVER),
+            "d-outlives-the-notebook-limit": insert_after_setup(release, LOOP_FOREVER),
             "e-perfect-again": solution,
             "f-partial": fill_answers(release, solution, {next(iter(stubs)): ""}),
         }
@@ -41,14 +40,17 @@ def test_reused_workers_survive_a_killed_worker_and_a_notebook_timeout(tmp_path)
             nbformat.write(notebook, path)
             scratch.submit(module, student, path)
 
+        # Only the notebook limit can stop the loop; it is derived from the module's
+        # recorded run, so the honest students are well inside it.
+        notebook_limit = limits(module.id).notebook
         results = {
             r.student: r
             for r in grade(
                 scratch.root,
                 module.id,
                 workers=1,
-                cell_timeout=600,  # only the notebook limit can stop the loop
-                notebook_timeout=90,
+                cell_timeout=10 * notebook_limit,
+                notebook_timeout=notebook_limit,
                 progress=False,
             )
         }
@@ -60,7 +62,7 @@ def test_reused_workers_survive_a_killed_worker_and_a_notebook_timeout(tmp_path)
     assert "crashed" in results["b-kills-its-grader"].error
     assert (results["c-blank"].status, results["c-blank"].score) == ("graded", 0)
     looper = results["d-outlives-the-notebook-limit"]
-    assert looper.status == "timeout" and "90 s" in looper.error
+    assert looper.status == "timeout" and f"{notebook_limit:.0f} s" in looper.error
     assert (results["e-perfect-again"].status, results["e-perfect-again"].score) == ("graded", full)
     partial = results["f-partial"]
     assert partial.status == "graded" and 0 < partial.score < full
