@@ -256,7 +256,13 @@ def grade_project_test_suite(
 ) -> None:
     """Like :func:`grade_test_suite`, for a test file that belongs in a project folder: it must
     pass on ``project`` and fail on every variant. Variants run ``workers`` at a time; the
-    whole grading stops after ``budget`` seconds, and what did not run is said so."""
+    whole grading stops after ``budget`` seconds, and what did not run is said so.
+
+    The limits grow with the learner's own suite on this machine: a variant run may take
+    three times the baseline run, and the budget covers every variant at that pace. On a
+    busy grading machine every run is slower alike, so a suite that would finish on an idle
+    one is not cut short (a fixed budget made the verdict depend on the machine's load);
+    a suite that hangs still stops at ``timeout`` on the baseline."""
     location = str(test_file)
     if not report.check(
         test_file.is_file(),
@@ -274,6 +280,9 @@ def grade_project_test_suite(
         return
     start = time.monotonic()
     baseline = run_pytest_in_project(project, source, test_path=test_path, timeout=timeout)
+    baseline_seconds = time.monotonic() - start
+    variant_timeout = max(timeout, 3 * baseline_seconds)
+    budget = max(budget, baseline_seconds + variant_timeout * -(-len(variants) // workers))
     if baseline.exit_code is None:
         report.fail(
             location,
@@ -321,7 +330,7 @@ def grade_project_test_suite(
         if remaining < 2:
             return None
         return run_pytest_in_project(
-            project, source, variant, test_path=test_path, timeout=min(timeout, remaining)
+            project, source, variant, test_path=test_path, timeout=min(variant_timeout, remaining)
         )
 
     with ThreadPoolExecutor(max_workers=workers) as pool:
