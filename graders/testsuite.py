@@ -12,7 +12,6 @@ variant may replace any file, the data included.
 
 from __future__ import annotations
 
-import os
 import re
 import shutil
 import subprocess
@@ -25,6 +24,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from graders.report import PLACEHOLDER_HINT, Report
+from graders.tools import PYTEST_SAFETY_ARGS, PYTEST_SAFETY_ENV, SAFE_PATH
 
 PYTEST_TIMEOUT = 60
 
@@ -71,19 +71,18 @@ def _pytest(
 ) -> PytestRun:
     """pytest on one file from ``root`` (on the import path), in a clean environment."""
     env = {
-        "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
+        "PATH": SAFE_PATH,
         "HOME": str(home),
-        "PYTHONDONTWRITEBYTECODE": "1",
         "PYTHONPATH": str(root),
         **extra_env,
+        **PYTEST_SAFETY_ENV,
     }
     command = [
         sys.executable,
         "-m",
         "pytest",
         "-q",
-        "-p",
-        "no:cacheprovider",
+        *PYTEST_SAFETY_ARGS,
         "--no-header",
         "-rN",
         test_path,
