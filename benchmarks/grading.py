@@ -5,7 +5,8 @@ rotation) of N students for each module, grades it twice in the same run, in two
 scratch courses (so neither benefits from the other's work), and prints notebooks per
 minute for each, their ratio, and whether the two graders gave every student the same score.
 Then the per-notebook grading overhead: the course's grader on the solution notebook alone
-against one plain papermill run of it.
+against one plain papermill run of it, and the sandbox's share of it (the same grading with
+``c.Sandbox.enabled = False``).
 
     python benchmarks/grading.py                   # 30 students, every built module
     python benchmarks/grading.py --students 10 --modules 01-python
@@ -119,9 +120,12 @@ def total_score(scratch: ScratchCourse, module, student: str) -> float:
     return sum(cell.score or 0 for cell in scratch.scores(module, student).values())
 
 
-def solution_grading_seconds(module, copies: int) -> float:
+def solution_grading_seconds(module, copies: int, sandbox: bool = True) -> float:
     """Seconds per notebook for the course's grader (one worker) on the solution alone."""
     scratch = ScratchCourse(REPO)
+    if not sandbox:
+        with open(scratch.root / "nbgrader_config.py", "a") as config:
+            config.write("c.Sandbox.enabled = False\n")
     try:
         release = nbformat.read(scratch.generate(module) / module.notebook, as_version=4)
         solution = fill_answers(release, nbformat.read(module.solution_path(REPO), as_version=4))
@@ -130,7 +134,7 @@ def solution_grading_seconds(module, copies: int) -> float:
             nbformat.write(solution, path)
             scratch.submit(module, f"solution{index}", path)
         start = time.perf_counter()
-        grade(scratch.root, module.id, workers=1, progress=False)
+        grade(scratch.root, module.id, workers=1, progress=False, require_sandbox=sandbox)
         return (time.perf_counter() - start) / copies
     finally:
         shutil.rmtree(scratch.root, ignore_errors=True)
@@ -171,9 +175,11 @@ def main() -> int:
             for course in (serial_course, parallel_course):
                 shutil.rmtree(course.root, ignore_errors=True)
         per_solution = solution_grading_seconds(module, args.solution_copies)
+        unsandboxed = solution_grading_seconds(module, args.solution_copies, sandbox=False)
         rows.append(
-            (module.id, args.students, serial, stalls, parallel, papermill, per_solution, failed)
-        )
+            (module.id, args.students, serial, stalls, parallel, papermill, per_solution,
+             unsandboxed, failed)
+        )  # fmt: skip
         print(
             f"{module.id}: serial {serial:.0f} s ({stalls} stalled cells), parallel "
             f"{parallel:.0f} s; scores differ for {len(differ)} students {differ}",
@@ -184,15 +190,16 @@ def main() -> int:
     print(
         f"{'module':<18} {'nbs':>4} {'serial nb/min':>14} {'course nb/min':>14} {'ratio':>6} "
         f"{'stalls':>6} {'ratio w/o':>9}   {'papermill s':>11} {'graded s':>9} {'overhead':>9}"
+        f" {'sandbox':>8}"
     )
     total_nbs = total_serial = total_parallel = total_stalls = 0.0
-    for module_id, n, serial, stalls, parallel, papermill, per_solution, failed in rows:
+    for module_id, n, serial, stalls, parallel, papermill, per_solution, bare, failed in rows:
         unstalled = serial - 60 * stalls
         print(
             f"{module_id:<18} {n:>4} {60 * n / serial:>14.1f} {60 * n / parallel:>14.1f} "
             f"{serial / parallel:>6.2f} {stalls:>6} {unstalled / parallel:>9.2f}   "
             f"{papermill.wall_seconds:>11.1f} {per_solution:>9.1f} "
-            f"{per_solution - papermill.wall_seconds:>+8.1f}s"
+            f"{per_solution - papermill.wall_seconds:>+8.1f}s {per_solution - bare:>+7.1f}s"
             + (f"  papermill {papermill.status}" if papermill.status != "ok" else "")
             + (f"  FAILED: {failed}" if failed else "")
         )
@@ -212,7 +219,8 @@ def main() -> int:
         "for a reply it had already received (nbclient issue 312; course/nbclient_fix.py); a "
         "lower bound, since a stall on a notebook's last cell leaves no trace. 'ratio w/o' "
         "leaves those minutes out.\noverhead: the course's grader on the solution alone "
-        "(one worker, per notebook) minus one papermill run of it."
+        "(one worker, per notebook) minus one papermill run of it.\nsandbox: the same grading "
+        "minus it with the sandbox switched off (c.Sandbox.enabled = False)."
     )
     return 0
 

@@ -9,9 +9,13 @@ unchanged.
 
 Safety, beyond nbgrader's own checksums and cell timeout:
 
-* The notebook executes in a sandbox folder outside the course root (nbgrader's autograded
-  folder is pointed there for the run, then moved into place), so code that walks up to
-  ``solutions/`` or ``gradebook.db`` finds nothing.
+* Every notebook's kernel runs in a sandbox of its own (``course.sandbox``, installed by
+  ``course.hardening``): it sees a copy of its own files and nothing of the course, the
+  host or the other students (docs/security.md). Where no sandbox can be built, grading
+  is refused unless ``require_sandbox=False`` (``--unsafe-no-sandbox``), and every result
+  then says it was graded without one.
+* nbgrader works in a scratch folder outside the course root (its autograded folder is
+  pointed there for the run, then moved into place).
 * A worker that exceeds the per-notebook limit is killed with its kernel and replaced; the
   student is reported as timed out and the others carry on. A worker that dies (a student
   who kills its parent) costs only that student's grade.
@@ -62,6 +66,15 @@ class StudentResult:
     kernel_restarts: int = 0
     seconds: float = 0.0
     error: str | None = None
+    sandboxed: bool = True
+
+
+@dataclass(frozen=True)
+class GradingSettings:
+    """What every worker of one grading run needs to know (sent to spawned processes)."""
+
+    cell_timeout: float
+    require_sandbox: bool = True
 
 
 def submitted_students(root: Path, module: catalog.Module) -> list[str]:
@@ -100,8 +113,10 @@ def grade(
     cell_timeout: float = DEFAULT_CELL_TIMEOUT,
     notebook_timeout: float = DEFAULT_NOTEBOOK_TIMEOUT,
     progress: bool = True,
+    require_sandbox: bool = True,
 ) -> list[StudentResult]:
-    """Autograde ``students`` (default: every submission of the module) in parallel."""
+    """Autograde ``students`` (default: every submission of the module) in parallel, each in
+    a sandbox. Refuses when no sandbox can be built, unless ``require_sandbox`` is False."""
     module = catalog.get(module_id)
     available = submitted_students(root, module)
     chosen = students or available
@@ -116,12 +131,65 @@ def grade(
             f"no submissions of {module.id} to grade",
             hint="collect them first: mlops-course collect " + module.id,
         )
+    sandboxed = sandbox_check(root, require_sandbox)
     ensure_in_gradebook(root, module)
     workers = max(1, min(workers or os.cpu_count() or 1, len(chosen)))
-    return _run_pool(root, module, chosen, workers, cell_timeout, notebook_timeout, progress)
+    settings = GradingSettings(cell_timeout, require_sandbox)
+    results = _run_pool(root, module, chosen, workers, settings, notebook_timeout, progress)
+    for result in results:
+        result.sandboxed = sandboxed
+    record_failures(root, module.id, results)
+    return results
 
 
-def _run_pool(root, module, students, workers, cell_timeout, notebook_timeout, progress):
+# Gradings that did not complete, per module and student, with their reason. nbgrader's
+# gradebook cannot say "not graded": a submission whose grading was cut short holds no
+# scores, which nbgrader's export shows as 0. The export reads this file to leave them out.
+FAILURES_FILE = "grading-failures.json"
+
+
+def record_failures(root: Path, module_id: str, results: list[StudentResult]) -> None:
+    """Remember which gradings of this run failed, forgetting the ones that now succeeded."""
+    recorded = read_failures(root)
+    failed = recorded.setdefault(module_id, {})
+    for result in results:
+        if result.status == "graded":
+            failed.pop(result.student, None)
+        else:
+            failed[result.student] = {"status": result.status, "error": result.error or ""}
+    if not failed:
+        recorded.pop(module_id)
+    (root / FAILURES_FILE).write_text(json.dumps(recorded, indent=2, sort_keys=True) + "\n")
+
+
+def read_failures(root: Path) -> dict[str, dict[str, dict[str, str]]]:
+    """Module id -> student -> {"status", "error"} of every grading not (yet) completed."""
+    path = root / FAILURES_FILE
+    try:
+        return json.loads(path.read_text())
+    except FileNotFoundError:
+        return {}
+    except (OSError, json.JSONDecodeError) as exc:
+        raise CourseError(f"{path} cannot be read: {exc}", hint="grade the module again") from exc
+
+
+def sandbox_check(root: Path, require_sandbox: bool) -> bool:
+    """Whether submissions will be sandboxed; a CourseError when they must be and cannot."""
+    from course.sandbox import Sandbox, unavailable_reason
+
+    settings = Sandbox(config=load_config(root))
+    reason = unavailable_reason(settings.bwrap) if settings.enabled else "switched off"
+    if reason is not None and require_sandbox:
+        raise CourseError(
+            f"cannot grade in a sandbox: {reason}",
+            hint="install bubblewrap (Debian/Ubuntu: apt-get install bubblewrap), or grade "
+            "with --unsafe-no-sandbox to accept that submissions run with your rights "
+            "(docs/security.md says how to grade on macOS or Windows)",
+        )
+    return reason is None
+
+
+def _run_pool(root, module, students, workers, settings, notebook_timeout, progress):
     context = multiprocessing.get_context("spawn")
     pending = list(students)
     results: dict[str, StudentResult] = {}
@@ -144,7 +212,7 @@ def _run_pool(root, module, students, workers, cell_timeout, notebook_timeout, p
         while pending or any(worker.student for worker in pool):
             pool = [w for w in pool if w.usable()]
             while len(pool) < min(workers, len(pending) + sum(bool(w.student) for w in pool)):
-                pool.append(_Worker(context, root, module.id, cell_timeout))
+                pool.append(_Worker(context, root, module.id, settings))
             for worker in pool:
                 if pending and worker.student is None:
                     student = pending.pop(0)
@@ -182,11 +250,11 @@ class _Worker:
     dies is stopped with its kernel and replaced, and only its current student is affected.
     """
 
-    def __init__(self, context, root: Path, module_id: str, cell_timeout: float):
+    def __init__(self, context, root: Path, module_id: str, settings: GradingSettings):
         self.conn, child_end = context.Pipe()
         self.process = context.Process(
             target=_worker_main,
-            args=(child_end, str(root), module_id, cell_timeout),
+            args=(child_end, str(root), module_id, settings),
             daemon=False,
         )
         self.process.start()
@@ -239,6 +307,9 @@ class _Worker:
             _kill_tree(self.process.pid)
         self.process.join(5)
         self.conn.close()
+        from course.sandbox import remove_leftovers
+
+        remove_leftovers(self.process.pid)  # a killed worker could not clean up its sandbox
 
 
 def _read_result(student: str, out: Path, elapsed: float, exitcode: int | None) -> StudentResult:
@@ -271,7 +342,7 @@ def _kill_tree(pid: int) -> None:
 # -- inside a worker process ------------------------------------------------------------------
 
 
-def _worker_main(conn, root_text: str, module_id: str, cell_timeout: float) -> None:
+def _worker_main(conn, root_text: str, module_id: str, settings: GradingSettings) -> None:
     """Grade the students the pool sends, one at a time, until it sends None."""
     while True:
         try:
@@ -281,44 +352,48 @@ def _worker_main(conn, root_text: str, module_id: str, cell_timeout: float) -> N
         if task is None:
             return
         student, out = task
-        _grade_one(root_text, module_id, student, cell_timeout, out)
+        _grade_one(root_text, module_id, student, settings, out)
         conn.send(student)
 
 
-def _grade_one(root_text: str, module_id: str, student: str, cell_timeout: float, out: str) -> None:
+def _grade_one(
+    root_text: str, module_id: str, student: str, settings: GradingSettings, out: str
+) -> None:
     root = Path(root_text)
     module = catalog.get(module_id)
     result = StudentResult(student, "failed")
-    sandbox = Path(tempfile.mkdtemp(prefix="mlops-autograde-"))
+    scratch = Path(tempfile.mkdtemp(prefix="mlops-autograde-"))
     try:
         os.environ.pop("MLOPS_COURSE_ROOT", None)
-        os.chdir(sandbox)
-        os.environ["PWD"] = str(sandbox)
+        os.chdir(scratch)
+        os.environ["PWD"] = str(scratch)
         ensure_venv_on_path()
         result.restored_cells = _missing_check_cells(root, module, student)
-        outcome = _autograde_with_retries(root, module, student, cell_timeout, sandbox)
+        outcome = _autograde_with_retries(root, module, student, settings, scratch)
         if not outcome.get("success"):
             result.error = _last_lines(outcome)
         else:
-            _move_into_course(sandbox, root, module, student)
+            _move_into_course(scratch, root, module, student)
             _read_scores(root, module, student, result)
             result.kernel_restarts = _count_restarts(root, module, student)
             result.status = "graded"
     except Exception as exc:  # report every failure as data; the pool carries on
         result.error = f"{type(exc).__name__}: {exc}"
     finally:
-        shutil.rmtree(sandbox, ignore_errors=True)
+        shutil.rmtree(scratch, ignore_errors=True)
         Path(out).write_text(
             json.dumps({k: v for k, v in asdict(result).items() if k != "seconds"})
         )
 
 
-def _autograde_with_retries(root, module, student, cell_timeout, sandbox) -> dict:
+def _autograde_with_retries(root, module, student, settings: GradingSettings, scratch) -> dict:
     from nbgrader.apps import NbGraderAPI
 
     config = load_config(root)
-    config.CourseDirectory.autograded_directory = str(sandbox / "autograded")
-    config.Execute.timeout = cell_timeout
+    config.CourseDirectory.autograded_directory = str(scratch / "autograded")
+    config.Execute.timeout = settings.cell_timeout
+    if not settings.require_sandbox:
+        config.Sandbox.required = False
     outcome: dict = {}
     for attempt in range(LOCK_RETRIES):
         api = NbGraderAPI(config=config)
@@ -344,8 +419,8 @@ def _missing_check_cells(root: Path, module: catalog.Module, student: str) -> li
     return sorted(expected - present)
 
 
-def _move_into_course(sandbox: Path, root: Path, module: catalog.Module, student: str) -> None:
-    source = sandbox / "autograded" / student / module.id
+def _move_into_course(scratch: Path, root: Path, module: catalog.Module, student: str) -> None:
+    source = scratch / "autograded" / student / module.id
     target = root / "autograded" / student / module.id
     if target.exists():
         shutil.rmtree(target)
@@ -384,6 +459,7 @@ def _last_lines(outcome: dict, lines: int = 6) -> str:
 
 
 def format_results(results: list[StudentResult]) -> str:
+    """The table ``mlops-course grade`` prints, and what the run did without a sandbox."""
     header = f"{'student':<28} {'status':<8} {'score':>11} {'restored':>8} {'restarts':>8} {'s':>6}"
     lines = [header, "-" * len(header)]
     for r in results:
@@ -393,4 +469,10 @@ def format_results(results: list[StudentResult]) -> str:
         )
         if r.error:
             lines.append(f"    {r.error}")
+    unsandboxed = [r.student for r in results if not r.sandboxed]
+    if unsandboxed:
+        lines.append(
+            f"WARNING: {len(unsandboxed)} submission(s) graded WITHOUT a sandbox "
+            "(--unsafe-no-sandbox): their code ran with your user's rights"
+        )
     return "\n".join(lines)

@@ -20,14 +20,19 @@ Installed into nbgrader through ``nbgrader_config.py`` (so plain ``nbgrader auto
 from __future__ import annotations
 
 import ast
+import json
 import re
 
 from IPython.core.inputtransformer2 import TransformerManager
 from nbclient.exceptions import CellTimeoutError, DeadKernelError
 from nbclient.util import run_sync
 from nbformat import NotebookNode
+from nbformat import v4 as nbformat_v4
 from nbgrader.preprocessors import DeduplicateIds, Execute, NbGraderPreprocessor
 from nbgrader.preprocessors.execute import UnresponsiveKernelError
+from traitlets import Integer
+
+from course.sandbox import Sandbox, SandboxedKernelManager, unavailable_reason
 
 # Runs once per kernel, before any student code: keep a private copy of the builtins and a
 # function that puts them back and forgets every imported grader module.
@@ -102,10 +107,17 @@ def imports_graders(node: ast.AST) -> bool:
     return False
 
 
+class SandboxUnavailableError(RuntimeError):
+    """No sandbox can be built here, and ``c.Sandbox.required`` says not to grade without."""
+
+
 class GuardedExecute(Execute):
-    """nbgrader's Execute that survives dead kernels and restores graders before checks."""
+    """nbgrader's Execute that runs each notebook's kernel in a sandbox of its own
+    (course/sandbox.py), survives dead kernels and restores graders before checks."""
 
     def preprocess(self, nb, resources=None, km=None):
+        if km is None:
+            self._use_sandbox()
         self._snapshot_taken = False
         self._revivals = 0
         self._guard = guard_code(nb)
@@ -127,6 +139,21 @@ class GuardedExecute(Execute):
             return cell, self.resources
 
     # -- helpers ---------------------------------------------------------------------------
+
+    def _use_sandbox(self) -> None:
+        """Start kernels in a sandbox; refuse to run without one unless told to accept it."""
+        settings = Sandbox(config=self.config)
+        reason = unavailable_reason(settings.bwrap) if settings.enabled else "switched off"
+        if reason is None:
+            self.kernel_manager_class = SandboxedKernelManager
+            return
+        if settings.required:
+            raise SandboxUnavailableError(
+                f"cannot grade in a sandbox: {reason}. Install bubblewrap, or accept that "
+                "submissions run with your user's rights: c.Sandbox.required = False "
+                "(mlops-course grade --unsafe-no-sandbox). See docs/security.md."
+            )
+        self.log.warning("grading WITHOUT a sandbox (%s): c.Sandbox.required = False", reason)
 
     def _run_silently(self, code: str) -> None:
         """Run setup code in the kernel without recording anything in the notebook."""
@@ -170,6 +197,45 @@ class GuardedExecute(Execute):
                 self._run_silently(earlier.source)
             except Exception:  # a replayed cell failing again is what it did the first time
                 continue
+
+
+class CapOutputSize(NbGraderPreprocessor):
+    """Cut what a cell printed to ``max_cell_bytes`` before the notebook is saved.
+
+    nbgrader's ``LimitOutput`` counts lines, so one line of 200 MB passes it, and every
+    graded notebook and feedback page would carry it. Error outputs, which decide a check
+    cell's points, are never cut; streams are cut with a note saying how much was dropped,
+    and any other output above the cap is replaced by that note.
+    """
+
+    max_cell_bytes = Integer(1_000_000, help="Output kept per cell, in bytes.").tag(config=True)
+
+    def preprocess_cell(self, cell, resources, index):
+        if cell.cell_type != "code":
+            return cell, resources
+        budget = self.max_cell_bytes
+        kept = []
+        for output in cell.get("outputs", []):
+            if output.get("output_type") == "error":
+                kept.append(output)
+                continue
+            size = len(json.dumps(output))
+            if size <= budget:
+                kept.append(output)
+                budget -= size
+            elif output.get("output_type") == "stream" and budget > 0:
+                output["text"] = output.get("text", "")[:budget] + _cut_note(size - budget)
+                kept.append(output)
+                budget = 0
+            else:
+                note = nbformat_v4.new_output("stream", name="stdout", text=_cut_note(size))
+                kept.append(note)
+        cell.outputs = kept
+        return cell, resources
+
+
+def _cut_note(dropped: int) -> str:
+    return f"\n… output cut by the grader: {dropped:,} more bytes were printed\n"
 
 
 class DropDuplicateIds(DeduplicateIds):
@@ -240,6 +306,7 @@ def configure_nbgrader(c) -> None:
     ]
     c.Autograde.autograde_preprocessors = [
         GuardedExecute,
+        CapOutputSize,
         IgnorePattern,
         ClearMetadataPreprocessor,
         LimitOutput,

@@ -15,6 +15,7 @@ from pathlib import Path
 from statistics import mean
 
 from course import catalog
+from course.autograde import read_failures
 from course.errors import CourseError
 from course.exchange import nbgrader
 from course.nbconfig import ensure_venv_on_path, load_config
@@ -55,15 +56,20 @@ class ExerciseStats:
 
 
 def exercise_stats(root: Path) -> list[ExerciseStats]:
-    """Per module and check cell: every student's score, from the gradebook."""
+    """Per module and check cell: every student's score, from the gradebook (gradings that
+    did not complete are left out: their empty scores are not zeros)."""
     from nbgrader.api import Gradebook
 
+    failures = read_failures(root)
     stats = []
     with Gradebook(load_config(root).CourseDirectory.db_url) as gradebook:
         for assignment in gradebook.assignments:
             scores: dict[str, list[float]] = {}
             maxima: dict[str, float] = {}
+            failed = failures.get(assignment.name, {})
             for submission in assignment.submissions:
+                if submission.student.id in failed:
+                    continue
                 for notebook in submission.notebooks:
                     for grade in notebook.grades:
                         scores.setdefault(grade.name, []).append(float(grade.score or 0))
@@ -116,20 +122,64 @@ def hardest_report(stats: list[ExerciseStats], top: int = 5) -> str:
 
 
 def export(root: Path, out_dir: Path) -> dict[str, Path]:
-    """grades.csv (nbgrader's columns), the distribution plot and the hardest-first report."""
+    """grades.csv (nbgrader's columns), the distribution plot and the hardest-first report.
+
+    A grading that failed or timed out has no score in the CSV (the cells are empty, never
+    0) and is listed, with its reason, in ``not-graded.md`` next to it."""
     out_dir.mkdir(parents=True, exist_ok=True)
     grades = out_dir / "grades.csv"
     nbgrader(root, "export", f"--to={grades.resolve()}")
+    files = {"grades": grades}
+    failures = read_failures(root)
+    if failures:
+        blank_failed_scores(grades, failures)
+        files["not graded"] = write_not_graded(out_dir / "not-graded.md", failures)
     stats = exercise_stats(root)
     if not stats:
         raise CourseError(
             "the gradebook has no graded submissions yet",
             hint="run mlops-course grade MODULE first",
         )
-    plot = plot_distributions(stats, out_dir / "exercise-scores.png")
-    report = out_dir / "hardest-exercises.md"
-    report.write_text(hardest_report(stats))
-    return {"grades": grades, "plot": plot, "report": report}
+    files["plot"] = plot_distributions(stats, out_dir / "exercise-scores.png")
+    files["report"] = out_dir / "hardest-exercises.md"
+    files["report"].write_text(hardest_report(stats))
+    return files
+
+
+SCORE_COLUMNS = ("raw_score", "late_submission_penalty", "score")
+
+
+def blank_failed_scores(grades: Path, failures: dict[str, dict[str, dict[str, str]]]) -> None:
+    """Empty the score cells of every (module, student) whose grading did not complete."""
+    rows = read_grades(grades)
+    if not rows:
+        return
+    for row in rows:
+        if row["student_id"] in failures.get(row["assignment"], {}):
+            for column in SCORE_COLUMNS:
+                row[column] = ""
+    with grades.open("w", newline="") as file:
+        writer = csv.DictWriter(file, fieldnames=list(rows[0]))
+        writer.writeheader()
+        writer.writerows(rows)
+
+
+def write_not_graded(target: Path, failures: dict[str, dict[str, dict[str, str]]]) -> Path:
+    lines = [
+        "# Submissions not graded",
+        "",
+        "Their grading did not complete, so grades.csv leaves their score empty. Fix the "
+        "cause, then `mlops-course grade MODULE --student ID` again.",
+        "",
+        "| module | student | status | reason |",
+        "|---|---|---|---|",
+    ]
+    for module_id, students in sorted(failures.items()):
+        for student, failure in sorted(students.items()):
+            reason = " ".join(failure["error"].split())[:300].replace("|", "\\|")
+            lines.append(f"| {module_id} | {student} | {failure['status']} | {reason} |")
+    target.write_text("\n".join(lines) + "\n")
+    return target
 
 
 def read_grades(path: Path) -> list[dict[str, str]]:

@@ -43,8 +43,10 @@ PLACEHOLDER_STOP = "not written yet: the placeholder is still there"
 
 
 def pip(python: Path, *args: str, cwd: Path) -> None:
+    # --no-compile: byte-compiling 300 MB of packages is a minute of CPU and proves nothing
+    # about what Binder's install contains (Python compiles on first import anyway)
     done = subprocess.run(
-        [str(python), "-m", "pip", "install", "--disable-pip-version-check", *args],
+        [str(python), "-m", "pip", "install", "--disable-pip-version-check", "--no-compile", *args],
         cwd=cwd,
         capture_output=True,
         text=True,
