@@ -303,19 +303,21 @@ def bwrap_command(
         "sandbox",
         "--info-fd",
         str(info_fd),
+        # the sandbox's own folders first: bwrap mounts in order, and a tmpfs on /tmp
+        # would hide a course (and its venv) checked out under /tmp
+        "--proc", "/proc",
+        "--dev", "/dev",
+        "--size", str(settings.tmp_mb * 2**20), "--tmpfs", "/tmp",
+        "--size", str(settings.disk_mb * 2**20), "--tmpfs", HOME,
+        "--size", str(2**20), "--tmpfs", SOCKETS,
         *system_mounts(),
-    ]
+    ]  # fmt: skip
     for path_ in read_only_paths():
         args += ["--ro-bind", str(path_), str(path_)]
     args += [
         "--ro-bind", str(staging / "etc" / "passwd"), "/etc/passwd",
         "--ro-bind", str(staging / "etc" / "group"), "/etc/group",
         "--ro-bind", str(staging / "etc" / "hostname"), "/etc/hostname",
-        "--proc", "/proc",
-        "--dev", "/dev",
-        "--size", str(settings.tmp_mb * 2**20), "--tmpfs", "/tmp",
-        "--size", str(settings.disk_mb * 2**20), "--tmpfs", HOME,
-        "--size", str(2**20), "--tmpfs", SOCKETS,
         "--ro-bind", str(staging / "run"), RUN,
         "--clearenv",
         "--setenv", "HOME", HOME,
