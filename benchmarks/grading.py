@@ -120,12 +120,16 @@ def total_score(scratch: ScratchCourse, module, student: str) -> float:
     return sum(cell.score or 0 for cell in scratch.scores(module, student).values())
 
 
-def solution_grading_seconds(module, copies: int, sandbox: bool = True) -> float:
+def solution_grading_seconds(
+    module, copies: int, sandbox: bool = True, trusted: bool = True
+) -> float:
     """Seconds per notebook for the course's grader (one worker) on the solution alone."""
     scratch = ScratchCourse(REPO)
-    if not sandbox:
-        with open(scratch.root / "nbgrader_config.py", "a") as config:
+    with open(scratch.root / "nbgrader_config.py", "a") as config:
+        if not sandbox:
             config.write("c.Sandbox.enabled = False\n")
+        if not trusted:
+            config.write("c.GuardedExecute.trusted_checks = False\n")
     try:
         release = nbformat.read(scratch.generate(module) / module.notebook, as_version=4)
         solution = fill_answers(release, nbformat.read(module.solution_path(REPO), as_version=4))
@@ -176,9 +180,11 @@ def main() -> int:
                 shutil.rmtree(course.root, ignore_errors=True)
         per_solution = solution_grading_seconds(module, args.solution_copies)
         unsandboxed = solution_grading_seconds(module, args.solution_copies, sandbox=False)
+        # what issue 17 compares with: the same grading with neither sandbox nor checker
+        bare = solution_grading_seconds(module, args.solution_copies, sandbox=False, trusted=False)
         rows.append(
             (module.id, args.students, serial, stalls, parallel, papermill, per_solution,
-             unsandboxed, failed)
+             unsandboxed, bare, failed)
         )  # fmt: skip
         print(
             f"{module.id}: serial {serial:.0f} s ({stalls} stalled cells), parallel "
@@ -190,16 +196,28 @@ def main() -> int:
     print(
         f"{'module':<18} {'nbs':>4} {'serial nb/min':>14} {'course nb/min':>14} {'ratio':>6} "
         f"{'stalls':>6} {'ratio w/o':>9}   {'papermill s':>11} {'graded s':>9} {'overhead':>9}"
-        f" {'sandbox':>8}"
+        f" {'sandbox':>8} {'s+checker':>9}"
     )
     total_nbs = total_serial = total_parallel = total_stalls = 0.0
-    for module_id, n, serial, stalls, parallel, papermill, per_solution, bare, failed in rows:
+    for (
+        module_id,
+        n,
+        serial,
+        stalls,
+        parallel,
+        papermill,
+        per_solution,
+        nosand,
+        bare,
+        failed,
+    ) in rows:
         unstalled = serial - 60 * stalls
         print(
             f"{module_id:<18} {n:>4} {60 * n / serial:>14.1f} {60 * n / parallel:>14.1f} "
             f"{serial / parallel:>6.2f} {stalls:>6} {unstalled / parallel:>9.2f}   "
             f"{papermill.wall_seconds:>11.1f} {per_solution:>9.1f} "
-            f"{per_solution - papermill.wall_seconds:>+8.1f}s {per_solution - bare:>+7.1f}s"
+            f"{per_solution - papermill.wall_seconds:>+8.1f}s {per_solution - nosand:>+7.1f}s"
+            f" {per_solution - bare:>+8.1f}s"
             + (f"  papermill {papermill.status}" if papermill.status != "ok" else "")
             + (f"  FAILED: {failed}" if failed else "")
         )
@@ -220,7 +238,9 @@ def main() -> int:
         "lower bound, since a stall on a notebook's last cell leaves no trace. 'ratio w/o' "
         "leaves those minutes out.\noverhead: the course's grader on the solution alone "
         "(one worker, per notebook) minus one papermill run of it.\nsandbox: the same grading "
-        "minus it with the sandbox switched off (c.Sandbox.enabled = False)."
+        "minus it with the sandbox switched off (c.Sandbox.enabled = False).\ns+checker: the "
+        "same grading minus it with both the sandbox and the trusted checker off "
+        "(c.GuardedExecute.trusted_checks = False): their cost together."
     )
     return 0
 

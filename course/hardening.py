@@ -14,25 +14,32 @@ Installed into nbgrader through ``nbgrader_config.py`` (so plain ``nbgrader auto
 * :class:`StripHiddenTests` removes hidden test source from check cells before feedback is
   rendered, keeping their outcome (the findings in the cell's output).
 * Warnings printed to stderr are dropped before scoring (nbgrader's ``IgnorePattern``),
-  deleted check cells are restored (``OverwriteCells.add_missing_cells``).
+  deleted check cells are restored (``RestoreMissingCells``, nbgrader's ``add_missing_cells``
+  made to survive a deleted answer cell too).
 """
 
 from __future__ import annotations
 
 import ast
 import json
+import os
 import re
+import shutil
+import tempfile
+from pathlib import Path
 
 from IPython.core.inputtransformer2 import TransformerManager
 from nbclient.exceptions import CellTimeoutError, DeadKernelError
 from nbclient.util import run_sync
 from nbformat import NotebookNode
 from nbformat import v4 as nbformat_v4
-from nbgrader.preprocessors import DeduplicateIds, Execute, NbGraderPreprocessor
+from nbgrader.coursedir import CourseDirectory
+from nbgrader.preprocessors import DeduplicateIds, Execute, NbGraderPreprocessor, OverwriteCells
 from nbgrader.preprocessors.execute import UnresponsiveKernelError
-from traitlets import Integer
+from traitlets import Bool, Integer
 
 from course.sandbox import Sandbox, SandboxedKernelManager, unavailable_reason
+from course.trusted import TrustedChecks
 
 # Runs once per kernel, before any student code: keep a private copy of the builtins and a
 # function that puts them back and forgets every imported grader module.
@@ -113,7 +120,15 @@ class SandboxUnavailableError(RuntimeError):
 
 class GuardedExecute(Execute):
     """nbgrader's Execute that runs each notebook's kernel in a sandbox of its own
-    (course/sandbox.py), survives dead kernels and restores graders before checks."""
+    (course/sandbox.py), has check cells run by the trusted checker where the source
+    notebook asks for it (course/trusted.py), survives dead kernels and restores graders
+    before the checks that still run in the kernel."""
+
+    trusted_checks = Bool(
+        True,
+        help="Run check cells in the trusted checker where the source notebook sets "
+        "metadata.mlops.trusted_checks (switch off only to measure its cost).",
+    ).tag(config=True)
 
     def preprocess(self, nb, resources=None, km=None):
         if km is None:
@@ -121,7 +136,16 @@ class GuardedExecute(Execute):
         self._snapshot_taken = False
         self._revivals = 0
         self._guard = guard_code(nb)
-        return super().preprocess(nb, resources, km)
+        self._trusted = self._trusted_checks(resources)
+        if self._trusted is not None:
+            self._trusted.start()  # the checker prepares while the kernel runs the answers
+        self._agent_folder = tempfile.mkdtemp(prefix="mlops-agent-")
+        try:
+            return super().preprocess(nb, resources, km)
+        finally:
+            if self._trusted is not None:
+                self._trusted.close()
+            shutil.rmtree(self._agent_folder, ignore_errors=True)
 
     def preprocess_cell(self, cell, resources, index):
         if cell.cell_type != "code":
@@ -129,14 +153,67 @@ class GuardedExecute(Execute):
         if not self._snapshot_taken:
             self._run_silently(SNAPSHOT_CODE)
             self._snapshot_taken = True
-        if is_check_cell(cell):
-            self._run_silently(self._guard)
         try:
+            if is_check_cell(cell) and self._trusted is not None:
+                return self._trusted_check(cell, index)
+            if is_check_cell(cell):
+                self._run_silently(self._guard)
             return super().preprocess_cell(cell, resources, index)
         except (DeadKernelError, UnresponsiveKernelError, CellTimeoutError) as exc:
             self._record_fatal(cell, exc)
             self._revive(index)
             return cell, self.resources
+
+    # -- trusted checks (course/trusted.py) -------------------------------------------------
+
+    def _trusted_checks(self, resources) -> TrustedChecks | None:
+        """The checker for this notebook when its source notebook asks for one."""
+        info = (resources or {}).get("nbgrader") or {}
+        assignment, notebook = info.get("assignment"), info.get("notebook")
+        if not assignment or not notebook or not self.trusted_checks:
+            return None
+        coursedir = CourseDirectory(config=self.config)
+        folder = coursedir.format_path(coursedir.source_directory, ".", assignment)
+        return TrustedChecks.for_notebook(Path(folder) / f"{notebook}.ipynb", self.timeout or 60)
+
+    def _trusted_check(self, cell: NotebookNode, index: int):
+        """The learner's kernel answers the checker's requests while the checker runs
+        this check; the checker's outputs become the cell's outputs."""
+        assert self._trusted is not None
+        inside, outside, workdir = self._agent_paths()
+        self._trusted.start()
+        serve = f'__import__("graders.remote.agent", fromlist=["serve"]).serve({inside!r})'
+        msg_id = self.kc.execute(serve, silent=True, store_history=False, allow_stdin=False)
+        outputs = self._trusted.check(cell.metadata.nbgrader.grade_id, workdir, outside)
+        self._wait_for_agent(msg_id)
+        cell.outputs = [nbformat_v4.output_from_msg(_as_msg(o)) for o in outputs]
+        self.code_cells_executed += 1
+        cell.execution_count = self.code_cells_executed
+        return cell, self.resources
+
+    def _agent_paths(self) -> tuple[str, str, str]:
+        """The agent's socket as the kernel and as the grader see it, and the kernel's
+        working folder as the grader sees it."""
+        sandbox = getattr(self.km, "sandbox_view", None)
+        if sandbox is not None:
+            return sandbox("agent")
+        path = os.path.join(self._agent_folder, "agent")
+        return path, path, self.resources.get("metadata", {}).get("path") or os.getcwd()
+
+    def _wait_for_agent(self, msg_id: str) -> None:
+        """The agent ends when the checker says goodbye; a kernel that does not (its
+        learner code still running) is interrupted, then treated as hung."""
+        timeout = self.timeout
+        try:
+            self.timeout = 5
+            try:
+                run_sync(self.async_wait_for_reply)(msg_id)
+                return
+            except CellTimeoutError:
+                run_sync(self.km.interrupt_kernel)()
+            run_sync(self.async_wait_for_reply)(msg_id)
+        finally:
+            self.timeout = timeout
 
     # -- helpers ---------------------------------------------------------------------------
 
@@ -234,8 +311,57 @@ class CapOutputSize(NbGraderPreprocessor):
         return cell, resources
 
 
+def _as_msg(output: dict) -> dict:
+    """A checker output as the kernel message nbformat builds outputs from."""
+    kind = output.get("output_type")
+    content = {k: v for k, v in output.items() if k != "output_type"}
+    if kind == "display_data":
+        content.setdefault("metadata", {})
+    return {"header": {"msg_type": kind}, "content": content}
+
+
 def _cut_note(dropped: int) -> str:
     return f"\n… output cut by the grader: {dropped:,} more bytes were printed\n"
+
+
+class RestoreMissingCells(OverwriteCells):
+    """nbgrader's OverwriteCells, whose re-adding of deleted check cells does not fail.
+
+    nbgrader puts a missing check cell after the cell that precedes it in the source
+    notebook, and fails the whole notebook (KeyError) when that cell was deleted too (a
+    learner who deleted an exercise's answer and its check). Here it goes after the
+    nearest earlier source cell still in the notebook, or first: the learner then scores
+    what the remaining answers earn, never less because grading broke.
+    """
+
+    def add_missing_grade_cells(self, nb, resources):
+        source_nb = self.gradebook.find_notebook(self.notebook_id, self.assignment_id)
+        source_ids = [cell.name for cell in source_nb.source_cells]
+        solutions = {cell.name for cell in source_nb.solution_cells}
+        for grade_cell in source_nb.grade_cells:
+            present = _graded_positions(nb)
+            if grade_cell.name in present:
+                continue
+            self.log.warning(
+                "Missing grade cell %s encountered, adding to notebook", grade_cell.name
+            )
+            index = source_ids.index(grade_cell.name)
+            source_cell = source_nb.source_cells[index]
+            cell = self.missing_cell_transform(
+                source_cell, grade_cell.max_score, is_solution=grade_cell.name in solutions
+            )
+            earlier = [present[i] for i in reversed(source_ids[:index]) if i in present]
+            nb.cells.insert(earlier[0] + 1 if earlier else 0, cell)
+        return nb, resources
+
+
+def _graded_positions(nb) -> dict[str, int]:
+    positions = {}
+    for index, cell in enumerate(nb.cells):
+        meta = cell.get("metadata", {}).get("nbgrader", {})
+        if "grade_id" in meta and (meta.get("grade") or meta.get("solution")):
+            positions[meta["grade_id"]] = index
+    return positions
 
 
 class DropDuplicateIds(DeduplicateIds):
@@ -289,7 +415,6 @@ def configure_nbgrader(c) -> None:
         GetGrades,
         IgnorePattern,
         LimitOutput,
-        OverwriteCells,
         OverwriteKernelspec,
         SaveAutoGrades,
     )
@@ -301,7 +426,7 @@ def configure_nbgrader(c) -> None:
         ClearOutput,
         DropDuplicateIds,
         OverwriteKernelspec,
-        OverwriteCells,
+        RestoreMissingCells,
         CheckCellMetadata,
     ]
     c.Autograde.autograde_preprocessors = [
@@ -316,5 +441,5 @@ def configure_nbgrader(c) -> None:
     ]
     c.IgnorePattern.enabled = True
     c.IgnorePattern.pattern = WARNING_LINE
-    c.OverwriteCells.add_missing_cells = True
+    c.RestoreMissingCells.add_missing_cells = True
     c.GenerateFeedback.preprocessors = [StripHiddenTests, GetGrades, CSSHTMLHeaderPreprocessor]

@@ -341,6 +341,32 @@ def bwrap_command(
     return args
 
 
+def program_command(settings: Sandbox, folder: Path, command: list[str]) -> list[str]:
+    """The command line that runs a learner's program (a test suite, a script) which a
+    check started in the trusted checker: in a fresh sandbox where only ``folder`` (the copy
+    the check prepared) is writable, the system and Python read-only, with no network and
+    its own processes, under the same limits as a kernel (graders/isolation.py)."""
+    bwrap = shutil.which(settings.bwrap) or settings.bwrap
+    enter = [sys.executable, "-I", str(ENTER)]
+    for limit in rlimits(settings, None):
+        enter += ["--limit", limit]
+    args = [
+        *enter, "--",
+        bwrap,
+        "--unshare-all",
+        "--unshare-user",
+        "--die-with-parent",
+        "--disable-userns",
+        "--proc", "/proc",
+        "--dev", "/dev",
+        "--size", str(settings.tmp_mb * 2**20), "--tmpfs", "/tmp",
+        *system_mounts(),
+    ]  # fmt: skip
+    for path_ in read_only_paths():
+        args += ["--ro-bind", str(path_), str(path_)]
+    return [*args, "--bind", str(folder), str(folder), "--chdir", str(folder), "--", *command]
+
+
 # -- the kernel manager ------------------------------------------------------------------------
 
 
@@ -421,6 +447,14 @@ class SandboxedKernelManager(AsyncKernelManager):
             os.close(read_end)
         # the client reaches the sockets through the sandbox's own root
         self.ip = f"/proc/{pid}/root{SOCKETS}/k"
+        self._view = (f"/proc/{pid}/root", f"{HOME}/{cwd.name}")
+
+    def sandbox_view(self, socket_name: str) -> tuple[str, str, str]:
+        """A socket for the kernel to listen on, as the kernel and as the grader see it,
+        and the kernel's working folder as the grader sees it (course/trusted.py)."""
+        root, workdir = self._view
+        inside = f"{SOCKETS}/{socket_name}"
+        return inside, f"{root}{inside}", f"{root}{workdir}"
 
     async def _async_cleanup_resources(self, restart: bool = False) -> None:
         await super()._async_cleanup_resources(restart=restart)

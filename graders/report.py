@@ -213,9 +213,10 @@ class Report:
                 hint="Define it in the answer cell above and run that cell before this check.",
             )
         except Exception as exc:
+            kind = getattr(exc, "remote_type", None) or type(exc).__name__
             self.fail(
                 location,
-                f"raised {type(exc).__name__}: {exc}",
+                f"raised {kind}: {exc}",
                 hint=hint or _where_it_raised(exc),
             )
 
@@ -283,6 +284,9 @@ def _where_it_raised(exc: BaseException) -> str:
     in the check cell itself. The outermost frame outside the graders is the check cell
     running the ``attempt`` block; any other frame from that cell (a helper the check
     defines) is the check's code too, and showing its line could show a hidden test."""
+    remote = getattr(exc, "remote_where", None)  # raised in the learner's kernel (issue 17)
+    if isinstance(remote, str) and remote:
+        return remote
     frames = [
         f
         for f in traceback.extract_tb(exc.__traceback__)

@@ -23,6 +23,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from graders.isolation import learner_command
 from graders.report import PLACEHOLDER_HINT, Report
 from graders.tools import PYTEST_SAFETY_ARGS, PYTEST_SAFETY_ENV, SAFE_PATH
 
@@ -89,7 +90,7 @@ def _pytest(
     ]
     try:
         done = subprocess.run(
-            command,
+            learner_command(command, root),
             cwd=root,
             env=env,
             capture_output=True,

@@ -1,0 +1,269 @@
+"""Check cells graded by the trusted checker, outside the learner's kernel (issue 17).
+
+nbgrader's Execute (``GuardedExecute``, course/hardening.py) runs a graded notebook's cells
+in the learner's sandboxed kernel, except its check cells: for each of them it calls
+:meth:`TrustedChecks.check`, which
+
+1. asks the learner's kernel to answer requests for the duration of the check
+   (``graders.remote.agent.serve`` on a Unix socket inside its sandbox);
+2. asks the checker (course/checker.py, a process of the grader's, outside the sandbox) to
+   run the instructor's cells of the *source* notebook up to this check, hidden tests
+   included, against copies of the files the learner's answers wrote, and returns the
+   check's outputs, which become the cell's outputs and so its points.
+
+Which notebooks are graded this way is the source notebook's choice (its metadata
+``mlops.trusted_checks``), so a learner cannot switch it off in their copy.
+"""
+
+from __future__ import annotations
+
+import ast
+import atexit
+import contextlib
+import json
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import nbformat
+from IPython.core.inputtransformer2 import TransformerManager
+from nbformat import NotebookNode
+
+
+def trusted_checks_enabled(source: NotebookNode) -> bool:
+    return bool(source.metadata.get("mlops", {}).get("trusted_checks"))
+
+
+# -- what the checker runs ------------------------------------------------------------------
+
+
+def _nbgrader(cell: NotebookNode) -> dict:
+    return cell.get("metadata", {}).get("nbgrader", {})
+
+
+def checker_cells(source: NotebookNode) -> list[dict]:
+    """The instructor's code cells the checker runs, in source order: locked cells and
+    check cells (answers and unlocked cells stay with the learner)."""
+    cells = []
+    for cell in source.cells:
+        meta = _nbgrader(cell)
+        if cell.cell_type != "code" or meta.get("solution"):
+            continue
+        if meta.get("grade"):
+            cells.append({"kind": "check", "grade_id": meta["grade_id"], "source": cell.source})
+        elif meta.get("locked"):
+            cells.append({"kind": "locked", "grade_id": meta.get("grade_id"),
+                          "source": cell.source})  # fmt: skip
+    return cells
+
+
+def answer_names(source: NotebookNode) -> list[str]:
+    """Names the answer cells bind at the top level that no instructor cell binds: the
+    only names the checker takes from the learner's kernel."""
+    answers: set[str] = set()
+    instructors: set[str] = set()
+    for cell in source.cells:
+        meta = _nbgrader(cell)
+        if cell.cell_type != "code":
+            continue
+        if meta.get("solution"):
+            answers |= bound_names(cell.source)
+        elif meta.get("locked") or meta.get("grade"):
+            instructors |= bound_names(cell.source)
+    return sorted(answers - instructors)
+
+
+def bound_names(source: str) -> set[str]:
+    """Names a cell binds at its top level (functions, classes, assignments, imports)."""
+    try:
+        tree = ast.parse(TransformerManager().transform_cell(source))
+    except SyntaxError:
+        return set()
+    names: set[str] = set()
+    for node in tree.body:
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            names.add(node.name)
+        elif isinstance(node, (ast.Import, ast.ImportFrom)):
+            names |= {(a.asname or a.name).split(".")[0] for a in node.names if a.name != "*"}
+        elif isinstance(node, (ast.Assign, ast.AnnAssign, ast.AugAssign, ast.For, ast.With)):
+            for target in ast.walk(node):
+                if isinstance(target, ast.Name) and isinstance(target.ctx, ast.Store):
+                    names.add(target.id)
+    return names
+
+
+# -- the checker process ----------------------------------------------------------------------
+
+
+class Zygote:
+    """A checker server that has imported what a module's checks need and forks one
+    checker per notebook (course/checker.py, ``zygote``). One per grading process and
+    module, started on first use and stopped when the process ends."""
+
+    def __init__(self, preload: list[str]) -> None:
+        self.folder = Path(tempfile.mkdtemp(prefix="mlops-zygote-"))
+        self.path = str(self.folder / "checker")
+        env = {k: v for k, v in os.environ.items() if not k.startswith("PYTHON")}
+        env.update(MPLBACKEND="agg", OPENBLAS_NUM_THREADS="1", OMP_NUM_THREADS="1")
+        self.process = subprocess.Popen(
+            [sys.executable, "-I", "-m", "course.checker", "--zygote", self.path, *preload],
+            cwd=self.folder,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.DEVNULL,
+            text=True,
+            env=env,
+        )
+        ready = self.process.stdout.readline()  # type: ignore[union-attr]
+        if ready.strip() != "ready":
+            self.stop()
+            raise RuntimeError("the checker server did not start")
+
+    def alive(self) -> bool:
+        return self.process.poll() is None
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            self.process.kill()
+        self.process.wait()
+        shutil.rmtree(self.folder, ignore_errors=True)
+
+
+_ZYGOTES: dict[tuple[str, ...], Zygote] = {}
+
+
+def zygote_for(preload: list[str]) -> Zygote:
+    key = tuple(preload)
+    zygote = _ZYGOTES.get(key)
+    if zygote is None or not zygote.alive():
+        zygote = _ZYGOTES[key] = Zygote(preload)
+    return zygote
+
+
+@atexit.register
+def _stop_zygotes() -> None:
+    for zygote in _ZYGOTES.values():
+        zygote.stop()
+
+
+class CheckerProcess:
+    """One checker, forked by the module's zygote, with a timeout per answer."""
+
+    def __init__(self, folder: Path, preload: list[str]) -> None:
+        self.connection = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        self.connection.connect(zygote_for(preload).path)
+        self.stream = self.connection.makefile("rw", buffering=1, encoding="utf-8")
+        self.pid = int(json.loads(self.stream.readline())["pid"])
+        self.stream.write(json.dumps({"folder": str(folder)}) + "\n")
+        self.stream.flush()
+
+    def ask(self, command: dict, timeout: float) -> dict | None:
+        """The answer, or None if the checker died or took longer than ``timeout``."""
+        try:
+            self.connection.settimeout(timeout)
+            self.stream.write(json.dumps(command) + "\n")
+            self.stream.flush()
+            line = self.stream.readline()
+        except (OSError, ValueError):
+            return None
+        return json.loads(line) if line else None
+
+    def stop(self) -> None:
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(self.pid, signal.SIGKILL)
+        with contextlib.suppress(OSError):
+            self.stream.close()
+            self.connection.close()
+
+
+def preloaded_modules(cells: list[dict]) -> list[str]:
+    """The modules the instructor's cells import, for the zygote to import once."""
+    names: set[str] = {"graders", "graders.report", "graders.remote.peer", "graders.remote.codec"}
+    for cell in cells:
+        try:
+            tree = ast.parse(TransformerManager().transform_cell(cell["source"]))
+        except SyntaxError:
+            continue
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Import):
+                names |= {alias.name for alias in node.names}
+            elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+                names.add(node.module)
+    return sorted(names)
+
+
+class TrustedChecks:
+    """The checker of one graded notebook and the copies it checks (module docstring)."""
+
+    def __init__(self, source_path: Path, timeout: float) -> None:
+        self.source_path = source_path
+        self.source = nbformat.read(source_path, as_version=4)
+        self.cells = checker_cells(self.source)
+        self.answer_names = answer_names(self.source)
+        self.timeout = timeout
+        self.folder = Path(tempfile.mkdtemp(prefix="mlops-checker-"))
+        shutil.copytree(
+            source_path.parent,
+            self.folder,
+            dirs_exist_ok=True,
+            ignore=shutil.ignore_patterns("*.ipynb", ".ipynb_checkpoints"),
+        )
+        self._process: CheckerProcess | None = None
+        self._started = False
+
+    @classmethod
+    def for_notebook(cls, source_path: Path, timeout: float) -> TrustedChecks | None:
+        if not source_path.is_file():
+            return None
+        checks = cls(source_path, timeout)
+        if not trusted_checks_enabled(checks.source):
+            checks.close()
+            return None
+        return checks
+
+    def start(self) -> None:
+        """Start the checker early: its imports overlap with the learner's cells."""
+        if self._process is None:
+            self._process = CheckerProcess(self.folder, preloaded_modules(self.cells))
+            self._process.ask(
+                {"op": "start", "cells": self.cells, "answer_names": self.answer_names,
+                 "timeout": self.timeout},
+                timeout=self.timeout,
+            )  # fmt: skip
+
+    def check(self, grade_id: str, workdir: str, socket_path: str) -> list[dict]:
+        """The outputs of check ``grade_id``, run by the checker against the kernel whose
+        working folder (as the grader sees it) is ``workdir`` and agent is ``socket_path``."""
+        self.start()
+        assert self._process is not None
+        answer = self._process.ask(
+            {"op": "check", "grade_id": grade_id, "socket": socket_path, "workdir": workdir},
+            timeout=self.timeout + 10,
+        )
+        if answer is None or "outputs" not in answer:
+            self._restart()
+            return [error_output(
+                "CheckTimedOut",
+                f"this check did not finish within {self.timeout:.0f} s; the grader stopped it",
+            )]  # fmt: skip
+        return answer["outputs"]
+
+    def _restart(self) -> None:
+        if self._process is not None:
+            self._process.stop()
+        self._process = None
+
+    def close(self) -> None:
+        self._restart()
+        shutil.rmtree(self.folder, ignore_errors=True)
+
+
+def error_output(ename: str, evalue: str) -> dict[str, Any]:
+    return {"output_type": "error", "ename": ename, "evalue": evalue,
+            "traceback": [f"{ename}: {evalue}"]}  # fmt: skip
