@@ -463,9 +463,15 @@ def zygote(listen_path: str, preload: list[str]) -> None:
     listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
     listener.bind(listen_path)
     listener.listen(16)
+    listener.settimeout(1.0)
+    parent = os.getppid()
     print("ready", flush=True)
-    while True:
-        connection, _ = listener.accept()
+    while os.getppid() == parent:  # a grader killed at its notebook limit takes us along
+        try:
+            connection, _ = listener.accept()
+        except TimeoutError:
+            continue
+        connection.settimeout(None)
         if os.fork() == 0:
             listener.close()
             signal.signal(signal.SIGCHLD, signal.SIG_DFL)

@@ -26,11 +26,13 @@ import os
 import re
 import shutil
 import tempfile
+import time
 from pathlib import Path
+from queue import Empty
 
 from IPython.core.inputtransformer2 import TransformerManager
 from nbclient.exceptions import CellTimeoutError, DeadKernelError
-from nbclient.util import run_sync
+from nbclient.util import ensure_async, run_sync
 from nbformat import NotebookNode
 from nbformat import v4 as nbformat_v4
 from nbgrader.coursedir import CourseDirectory
@@ -38,8 +40,9 @@ from nbgrader.preprocessors import DeduplicateIds, Execute, NbGraderPreprocessor
 from nbgrader.preprocessors.execute import UnresponsiveKernelError
 from traitlets import Bool, Integer
 
+from course.checker import CONNECT_SECONDS
 from course.sandbox import Sandbox, SandboxedKernelManager, unavailable_reason
-from course.trusted import TrustedChecks
+from course.trusted import TrustedChecks, error_output
 
 # Runs once per kernel, before any student code: keep a private copy of the builtins and a
 # function that puts them back and forgets every imported grader module.
@@ -184,8 +187,20 @@ class GuardedExecute(Execute):
         self._trusted.start()
         serve = f'__import__("graders.remote.agent", fromlist=["serve"]).serve({inside!r})'
         msg_id = self.kc.execute(serve, silent=True, store_history=False, allow_stdin=False)
-        outputs = self._trusted.check(cell.metadata.nbgrader.grade_id, workdir, outside)
-        self._wait_for_agent(msg_id)
+        state = run_sync(self._agent_state)(outside, msg_id)
+        if state == "listening":
+            outputs = self._trusted.check(cell.metadata.nbgrader.grade_id, workdir, outside)
+            self._wait_for_agent(msg_id)
+        else:  # an agent that ended at once (the kernel patched its imports) or stays silent
+            if state == "silent":
+                self._wait_for_agent(msg_id)
+            outputs = [
+                error_output(
+                    "KernelUnreachable",
+                    "the notebook's kernel did not start answering the checker, so this "
+                    "check could not run",
+                )
+            ]
         cell.outputs = [nbformat_v4.output_from_msg(_as_msg(o)) for o in outputs]
         self.code_cells_executed += 1
         cell.execution_count = self.code_cells_executed
@@ -199,6 +214,21 @@ class GuardedExecute(Execute):
             return sandbox("agent")
         path = os.path.join(self._agent_folder, "agent")
         return path, path, self.resources.get("metadata", {}).get("path") or os.getcwd()
+
+    async def _agent_state(self, socket_path: str, msg_id: str) -> str:
+        """``listening`` once the agent listens; ``ended`` if its execution finished first
+        (it never will); ``silent`` if neither happened in the time the checker waits."""
+        deadline = time.monotonic() + CONNECT_SECONDS
+        while time.monotonic() < deadline:
+            if os.path.exists(socket_path):
+                return "listening"
+            try:
+                msg = await ensure_async(self.kc.shell_channel.get_msg(timeout=0.02))
+            except Empty:
+                continue
+            if msg["parent_header"].get("msg_id") == msg_id:
+                return "ended"
+        return "silent"
 
     def _wait_for_agent(self, msg_id: str) -> None:
         """The agent ends when the checker says goodbye; a kernel that does not (its

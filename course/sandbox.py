@@ -194,7 +194,7 @@ class Cgroup:
                 found |= {int(line) for line in procs.read_text().split()}
         return found
 
-    def remove(self, seconds: float = 5.0) -> None:
+    def remove(self, seconds: float = 15.0) -> None:
         """Kill whatever is still in the group, then remove it (a group can only be removed
         once its last process is gone, and a killed process takes a moment to go)."""
         deadline = time.monotonic() + seconds

@@ -221,11 +221,9 @@ class TrustedChecks:
     def for_notebook(cls, source_path: Path, timeout: float) -> TrustedChecks | None:
         if not source_path.is_file():
             return None
-        checks = cls(source_path, timeout)
-        if not trusted_checks_enabled(checks.source):
-            checks.close()
+        if not trusted_checks_enabled(nbformat.read(source_path, as_version=4)):
             return None
-        return checks
+        return cls(source_path, timeout)
 
     def start(self) -> None:
         """Start the checker early: its imports overlap with the learner's cells."""

@@ -299,6 +299,10 @@ def _digest(folder: Path, skip: tuple[str, ...] = ()) -> dict[str, str]:
     }
 
 
+def _sandbox_cgroups() -> list[Path]:
+    return [p for p in Path("/sys/fs/cgroup").rglob("mlops-sandbox-*") if p.is_dir()]
+
+
 def _marked_processes() -> list[str]:
     found = []
     for process in psutil.process_iter(["pid", "cmdline"]):
@@ -347,6 +351,7 @@ class Listener:
 def hostile_class(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("hostile")
     listener = Listener()
+    cgroups_before = set(_sandbox_cgroups())  # an earlier, interrupted run's are not ours
     for stale in Path("/tmp").glob(f"{MARKER}*"):  # left by an earlier, interrupted run
         stale.unlink()
     canary = Path("/tmp") / f"{MARKER}-canary.txt"
@@ -408,6 +413,7 @@ def hostile_class(tmp_path_factory):
                 "canary": canary.read_text(),
                 "tmp_marks": sorted(str(p) for p in Path("/tmp").glob(f"{MARKER}.txt")),
                 "processes": _marked_processes(),
+                "cgroups_left": sorted(set(_sandbox_cgroups()) - cgroups_before),
                 "listener": listener.connections,
                 "seconds": seconds,
             }
@@ -501,7 +507,7 @@ def test_no_file_outside_the_sandbox_changed(hostile_class):
 
 def test_nothing_an_attack_started_is_left_running(hostile_class):
     assert not hostile_class["processes"], hostile_class["processes"]
-    left = [p for p in Path("/sys/fs/cgroup").rglob("mlops-sandbox-*") if p.is_dir()]
+    left = hostile_class["cgroups_left"]
     assert not left, f"sandbox cgroups left behind: {left}"
 
 
