@@ -1,15 +1,16 @@
 """Check cells graded by the trusted checker, outside the learner's kernel (issue 17).
 
 nbgrader's Execute (``GuardedExecute``, course/hardening.py) runs a graded notebook's cells
-in the learner's sandboxed kernel, except its check cells: for each of them it calls
-:meth:`TrustedChecks.check`, which
+in the learner's sandboxed kernel, except its check cells. For each of them it
 
 1. asks the learner's kernel to answer requests for the duration of the check
-   (``graders.remote.agent.serve`` on a Unix socket inside its sandbox);
-2. asks the checker (course/checker.py, a process of the grader's, outside the sandbox) to
-   run the instructor's cells of the *source* notebook up to this check, hidden tests
-   included, against copies of the files the learner's answers wrote, and returns the
-   check's outputs, which become the cell's outputs and so its points.
+   (``graders.remote.agent.serve`` on a Unix socket inside its sandbox), and once that
+   socket is there,
+2. calls :meth:`TrustedChecks.check`, which asks this notebook's checker
+   (course/checker.py, a process of the grader's outside the sandbox, forked from a
+   :class:`Zygote`) to run the instructor's cells of the *source* notebook up to this
+   check, hidden tests included, against copies of the files the learner's answers wrote;
+   the check's outputs become the cell's outputs, and so its points.
 
 Which notebooks are graded this way is the source notebook's choice (its metadata
 ``mlops.trusted_checks``), so a learner cannot switch it off in their copy.
