@@ -47,8 +47,6 @@ CONNECT_SECONDS = 5.0  # the agent listens within milliseconds of being asked
 class CheckerPeer(PooledPeer):
     """The trusted end: serves the learner's side only what a check handed it."""
 
-    trusted = True
-
     def __init__(self, sock: socket.socket, **kw: Any) -> None:
         super().__init__(sock, **kw)
         self.error_classes: dict[str, type] = {}
@@ -135,12 +133,15 @@ MAX_SYNC_BYTES = 256 * 2**20
 MAX_SYNC_FILES = 5_000
 
 
+def is_work_folder(name: str) -> bool:
+    return name.endswith(WORK_SUFFIX) and not name.startswith(".")
+
+
 def is_work_path(relative: str) -> bool:
     parts = Path(relative).parts
     return (
         len(parts) >= 2
-        and parts[0].endswith(WORK_SUFFIX)
-        and not parts[0].startswith(".")
+        and is_work_folder(parts[0])
         and ".." not in parts
         and not Path(relative).is_absolute()
     )
@@ -174,7 +175,7 @@ class Mirror:
             return
         try:
             for name in sorted(os.listdir(top)):
-                if not name.endswith(WORK_SUFFIX) or name.startswith("."):
+                if not is_work_folder(name):
                     continue
                 try:
                     fd = os.open(name, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW, dir_fd=top)

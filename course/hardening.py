@@ -184,7 +184,6 @@ class GuardedExecute(Execute):
         this check; the checker's outputs become the cell's outputs."""
         assert self._trusted is not None
         inside, outside, workdir = self._agent_paths()
-        self._trusted.start()
         serve = f'__import__("graders.remote.agent", fromlist=["serve"]).serve({inside!r})'
         msg_id = self.kc.execute(serve, silent=True, store_history=False, allow_stdin=False)
         state = run_sync(self._agent_state)(outside, msg_id)

@@ -5,7 +5,7 @@ not in the learner's kernel. For the duration of one check the grader asks the l
 kernel to run :func:`serve`, which listens on a Unix socket inside the learner's sandbox and
 answers, on the kernel's main thread: the values of the names the answer cells defined,
 calls of the learner's functions with the inputs the check built, attributes, items and
-iteration of the learner's objects, and files the check places in the learner's folder.
+iteration of the learner's objects, and the files the check wrote into ``*_work/``.
 
 Nothing here is trusted: a learner can replace this module in their own kernel. Doing so can
 only change the data the checker receives, which is then judged as the learner's answer.
@@ -17,7 +17,6 @@ import contextlib
 import io
 import os
 import socket
-import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -57,8 +56,6 @@ class Agent(QueuedPeer):
                 for name in names
                 if isinstance(name, str) and name in self.namespace
             }
-        if op == "place_file":
-            return place_file(str(message.get("name", "file")), self.decode(message.get("data")))
         if op == "files":
             return apply_changes(self.decode(message.get("changes")))
         return super().handle(message)
@@ -140,28 +137,6 @@ def _work_path(relative: Any) -> Path:
     if path.is_absolute() or ".." in path.parts or not path.parts[0].endswith("_work"):
         raise ValueError(f"not a file of a *_work folder: {relative}")
     return Path.cwd() / path
-
-
-_PLACED: Path | None = None
-
-
-def place_file(name: str, data: Any) -> str:
-    """Write a file the check built where the learner's code can read it; its path."""
-    global _PLACED
-    if _PLACED is None:
-        _PLACED = Path(tempfile.mkdtemp(prefix="check-files-"))
-    relative = Path(name)
-    if relative.is_absolute() or ".." in relative.parts:
-        raise ValueError(f"not a relative file name: {name}")
-    target = _PLACED / relative
-    target.parent.mkdir(parents=True, exist_ok=True)
-    if isinstance(data, str):
-        target.write_text(data)
-    elif isinstance(data, bytes):
-        target.write_bytes(data)
-    else:
-        raise TypeError("a placed file holds text or bytes")
-    return str(target)
 
 
 def serve(path: str, namespace: dict | None = None, accept_timeout: float = 30.0) -> None:

@@ -102,8 +102,6 @@ def _receive_exactly(sock: socket.socket, size: int) -> bytes:
 class Peer:
     """One end of a connection: sends requests, serves the other side's requests."""
 
-    trusted = False  # the trusted side restricts what it serves (see module docstring)
-
     def __init__(self, sock: socket.socket, *, call_timeout: float | None = None) -> None:
         self.sock = sock
         self.call_timeout = call_timeout
@@ -294,7 +292,6 @@ class Peer:
                 raise CodecError("call arguments must be a list and a dict")
             if not all(isinstance(key, str) for key in kwargs):
                 raise CodecError("keyword names must be text")
-            self.check_call(target)
             return target(*args, **kwargs)
         if op == "getattr":
             name = message.get("name")
@@ -306,7 +303,6 @@ class Peer:
             return value
         if op in ("repr", "str"):
             return (repr if op == "repr" else str)(target)[:MAX_TEXT]
-        self.check_other(op)
         if op == "getitem":
             return target[self.decode(message.get("key"))]
         if op == "contains":
@@ -329,16 +325,10 @@ class Peer:
     def describe_error(self, exc: BaseException) -> dict:
         return describe_error(exc)
 
-    def check_call(self, target: Any) -> None:
-        """The trusted side narrows what the learner's side may do (course/checker.py)."""
-
     def check_attribute(self, target: Any, name: str) -> None:
         pass
 
     def check_attribute_value(self, value: Any, name: str) -> None:
-        pass
-
-    def check_other(self, op: str) -> None:
         pass
 
     def on_bye(self) -> None:
@@ -511,9 +501,6 @@ class Remote:
             return str(self._peer.request("str", target=self._handle))[:MAX_TEXT]
         except Exception:
             return self._repr
-
-
-Handler = Callable[[dict], None]
 
 
 class QueuedPeer(Peer):
