@@ -51,6 +51,7 @@ SHARED_FIXTURES = {
     "tests/browser/": "browser",
     "tests/unit/test_docker_service.py": "docker",
     "tests/security/test_sandbox.py": "security",
+    "tests/security/test_trusted_checks.py": "verdicts",
 }
 PER_MODULE = {"class", "run"}
 MODULE_IN_ID = re.compile(r"\[(\d\d-[a-z]+)[\]/]")
@@ -70,7 +71,13 @@ def xdist_group(nodeid: str) -> str:
 # Relative cost of the groups that are not a module's class, in seconds of a 2-core machine
 # (measured: docs/testing.md). A class costs about its recorded notebook time per student
 # that runs a whole solution, plus a few seconds per hostile student.
-FIXED_GROUP_COST = {"binder": 150.0, "browser": 80.0, "docker": 60.0, "security": 90.0}
+FIXED_GROUP_COST = {
+    "binder": 150.0,
+    "browser": 80.0,
+    "docker": 60.0,
+    "security": 90.0,
+    "verdicts": 120.0,
+}
 DURATIONS = REPO / "benchmarks" / "durations.json"
 RECORDED = json.loads(DURATIONS.read_text())["modules"] if DURATIONS.is_file() else {}
 
