@@ -32,7 +32,7 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
 from course import catalog  # noqa: E402
-from course.autograde import grade  # noqa: E402
+from course.autograde import default_workers, grade  # noqa: E402
 from course.execute import run_module  # noqa: E402
 from course.scratch import ScratchCourse  # noqa: E402
 from course.submissions import answer_cells  # noqa: E402
@@ -148,7 +148,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--students", type=int, default=30)
     parser.add_argument("--modules", nargs="*")
-    parser.add_argument("--workers", type=int, default=os.cpu_count())
+    parser.add_argument("--workers", type=int, default=default_workers())
     parser.add_argument(
         "--solution-copies",
         type=int,

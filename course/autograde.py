@@ -28,6 +28,7 @@ Safety, beyond nbgrader's own checksums and cell timeout:
 from __future__ import annotations
 
 import contextlib
+import functools
 import json
 import multiprocessing
 import os
@@ -75,6 +76,14 @@ class GradingSettings:
 
     cell_timeout: float
     require_sandbox: bool = True
+
+
+def default_workers() -> int:
+    """One worker more than there are cores: a worker waits on its kernel, its checker and
+    their sandboxes' start and end, and a third worker on 2 cores fills those gaps
+    (measured on 2 cores, 30 notebooks of 04-kubernetes: 33 s with 2 workers, 26 s with 3,
+    29 s with 4; 20 of 01-python: 98 s with 2, 75 s with 3)."""
+    return (os.cpu_count() or 1) + 1
 
 
 def submitted_students(root: Path, module: catalog.Module) -> list[str]:
@@ -133,7 +142,7 @@ def grade(
         )
     sandboxed = sandbox_check(root, require_sandbox)
     ensure_in_gradebook(root, module)
-    workers = max(1, min(workers or os.cpu_count() or 1, len(chosen)))
+    workers = max(1, min(workers or default_workers(), len(chosen)))
     settings = GradingSettings(cell_timeout, require_sandbox)
     results = _run_pool(root, module, chosen, workers, settings, notebook_timeout, progress)
     for result in results:
@@ -411,12 +420,18 @@ def _missing_check_cells(root: Path, module: catalog.Module, student: str) -> li
     release = module.exercise_path(root)
     if not release.is_file():
         return []
-    expected = set(check_cells(nbformat.read(release, as_version=4)))
+    expected = _release_check_cells(str(release), release.stat().st_mtime_ns)
     try:
         present = set(check_cells(nbformat.read(submitted, as_version=4)))
     except Exception:  # an unreadable notebook: nbgrader reports it
         return []
     return sorted(expected - present)
+
+
+@functools.lru_cache(maxsize=8)
+def _release_check_cells(path: str, _mtime_ns: int) -> frozenset[str]:
+    """The release's check cells, read once per version of the file by each worker."""
+    return frozenset(check_cells(nbformat.read(path, as_version=4)))
 
 
 def _move_into_course(scratch: Path, root: Path, module: catalog.Module, student: str) -> None:
@@ -443,11 +458,11 @@ def _read_scores(root: Path, module: catalog.Module, student: str, result: Stude
 
 def _count_restarts(root: Path, module: catalog.Module, student: str) -> int:
     graded = root / "autograded" / student / module.id / module.notebook
-    notebook = nbformat.read(graded, as_version=4)
+    notebook = json.loads(graded.read_text())  # nbgrader wrote and validated it just now
     return sum(
         1
-        for cell in notebook.cells
-        if cell.cell_type == "code"
+        for cell in notebook.get("cells", [])
+        if cell.get("cell_type") == "code"
         for output in cell.get("outputs", [])
         if output.get("ename") == "KernelRestarted"
     )

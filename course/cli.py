@@ -202,7 +202,9 @@ def parser() -> argparse.ArgumentParser:
     p = commands.add_parser("grade", help="instructor: autograde in parallel into the gradebook")
     p.add_argument("module", metavar="MODULE")
     p.add_argument("--student", action="append", metavar="ID", help="only these (repeatable)")
-    p.add_argument("--workers", type=int, help="worker processes (default: one per core)")
+    p.add_argument(
+        "--workers", type=int, help="worker processes (default: one more than the cores)"
+    )
     p.add_argument(
         "--cell-timeout",
         type=float,

@@ -21,6 +21,7 @@ from __future__ import annotations
 import ast
 import atexit
 import contextlib
+import functools
 import json
 import os
 import shutil
@@ -199,14 +200,24 @@ def preloaded_modules(cells: list[dict]) -> list[str]:
     return sorted(names)
 
 
+def _source_plan(source_path: Path) -> tuple[bool, list[dict], list[str]]:
+    """Whether the source notebook asks for the checker, the cells it runs and the answer
+    names, read once per version of the file (a worker grades many notebooks of one)."""
+    return _read_plan(str(source_path), source_path.stat().st_mtime_ns)
+
+
+@functools.lru_cache(maxsize=8)
+def _read_plan(path: str, _mtime_ns: int) -> tuple[bool, list[dict], list[str]]:
+    source = nbformat.read(path, as_version=4)
+    return trusted_checks_enabled(source), checker_cells(source), answer_names(source)
+
+
 class TrustedChecks:
     """The checker of one graded notebook and the copies it checks (module docstring)."""
 
     def __init__(self, source_path: Path, timeout: float) -> None:
         self.source_path = source_path
-        self.source = nbformat.read(source_path, as_version=4)
-        self.cells = checker_cells(self.source)
-        self.answer_names = answer_names(self.source)
+        _, self.cells, self.answer_names = _source_plan(source_path)
         self.timeout = timeout
         self.folder = Path(tempfile.mkdtemp(prefix="mlops-checker-"))
         shutil.copytree(
@@ -220,9 +231,7 @@ class TrustedChecks:
 
     @classmethod
     def for_notebook(cls, source_path: Path, timeout: float) -> TrustedChecks | None:
-        if not source_path.is_file():
-            return None
-        if not trusted_checks_enabled(nbformat.read(source_path, as_version=4)):
+        if not source_path.is_file() or not _source_plan(source_path)[0]:
             return None
         return cls(source_path, timeout)
 
