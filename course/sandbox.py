@@ -453,11 +453,11 @@ class SandboxedKernelManager(AsyncKernelManager):
         self.ip = f"/proc/{pid}/root{SOCKETS}/k"
         self._view = (f"/proc/{pid}/root", f"{HOME}/{cwd.name}")
 
-    async def _async_finish_shutdown(self, waittime=None, pollinterval=0.1, restart=False):
-        # jupyter_client looks every 0.1 s whether the kernel has exited; a sandboxed
-        # kernel exits within a few hundredths of a second of its shutdown reply, and
-        # each grading waited out a whole 0.1-0.2 s for it
-        await super()._async_finish_shutdown(waittime, min(pollinterval, 0.01), restart)
+    async def _async_wait(self, pollinterval: float = 0.1) -> None:
+        # jupyter_client looks every 0.1 s whether a killed or shut-down kernel has
+        # exited; a sandbox is gone within hundredths of a second, and each grading
+        # waited out a whole 0.1-0.2 s for it
+        await super()._async_wait(min(pollinterval, 0.01))
 
     def sandbox_view(self, socket_name: str) -> tuple[str, str, str]:
         """A socket for the kernel to listen on, as the kernel and as the grader see it,
