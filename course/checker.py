@@ -232,14 +232,23 @@ class Mirror:
             os.close(fd)
 
     def _scan_local(self):
-        for folder in sorted(self.target.glob(f"*{WORK_SUFFIX}")):
-            if not folder.is_dir() or folder.is_symlink():
-                continue
-            for path in folder.rglob("*"):
-                if path.is_file() and not path.is_symlink():
-                    info = path.stat()
-                    yield path.relative_to(self.target).as_posix(), (
-                        info.st_size, info.st_mtime_ns)  # fmt: skip
+        """(relative path, (size, mtime)) of every regular file in our ``*_work/`` copies,
+        links not followed (scandir: it runs before and after every call of learner code)."""
+        pending = [
+            (entry.path, entry.name)
+            for entry in os.scandir(self.target)
+            if is_work_folder(entry.name) and entry.is_dir(follow_symlinks=False)
+        ]
+        while pending:
+            folder, relative = pending.pop()
+            with contextlib.suppress(OSError), os.scandir(folder) as entries:
+                for entry in entries:
+                    path = f"{relative}/{entry.name}"
+                    if entry.is_dir(follow_symlinks=False):
+                        pending.append((entry.path, path))
+                    elif entry.is_file(follow_symlinks=False):
+                        info = entry.stat(follow_symlinks=False)
+                        yield path, (info.st_size, info.st_mtime_ns)
 
     def changes(self) -> dict:
         """What the check changed in its copy since the last pull: to write, to remove."""
@@ -268,12 +277,7 @@ class Mirror:
 
 class Checker:
     def __init__(self, cells: list[dict], answer_names: list[str], timeout: float) -> None:
-        from IPython.core.interactiveshell import InteractiveShell
-        from traitlets.config import Config
-
-        config = Config()
-        config.HistoryManager.enabled = False
-        self.shell = InteractiveShell.instance(config=config)
+        self.shell = checker_shell()
         self.shell.showtraceback = lambda *a, **k: None
         self.shell.showsyntaxerror = lambda *a, **k: None
         self.cells = cells
@@ -323,7 +327,7 @@ class Checker:
             while self.next_cell <= position:
                 cell = self.cells[self.next_cell]
                 self.next_cell += 1
-                outputs = self._run_cell(cell["source"])
+                outputs = self._run_cell(cell["source"], silent=cell["kind"] != "check")
                 if cell["kind"] == "check":
                     self.outputs[cell["grade_id"]] = self._with_skipped(outputs)
         finally:
@@ -350,11 +354,14 @@ class Checker:
         for name in self.answer_names:
             self.shell.user_ns.pop(name, None)
 
-    def _run_cell(self, source: str) -> list[dict]:
+    def _run_cell(self, source: str, silent: bool = False) -> list[dict]:
+        """Run one cell; a ``silent`` one (a locked cell, whose outputs nobody sees here)
+        does not have its last value formatted for display (a DataFrame's HTML costs
+        0.1 s)."""
         from IPython.utils.capture import capture_output
 
         with capture_output() as captured:
-            result = self.shell.run_cell(source, store_history=False, silent=False)
+            result = self.shell.run_cell(source, store_history=False, silent=silent)
         outputs: list[dict] = []
         for name, text in (("stdout", captured.stdout), ("stderr", captured.stderr)):
             if text:
@@ -371,6 +378,19 @@ class Checker:
         if error is not None:
             outputs.append(_error_output(error))
         return outputs
+
+
+def checker_shell():
+    """The IPython shell check cells run in: one per process, made in the zygote before it
+    forks (making one costs 0.15 s of CPU, per notebook otherwise)."""
+    from IPython.core.interactiveshell import InteractiveShell
+    from traitlets.config import Config
+
+    if not InteractiveShell.initialized():
+        config = Config()
+        config.HistoryManager.enabled = False
+        InteractiveShell.instance(config=config)
+    return InteractiveShell.instance()
 
 
 def _error_output(exc: BaseException) -> dict:
@@ -450,16 +470,20 @@ def zygote(listen_path: str, preload: list[str]) -> None:
     Each connection to ``listen_path`` gets a child of this process: it says its pid,
     reads its folder, and serves that notebook's commands over the connection.
     """
+    import gc
     import importlib
     import signal
 
-    from IPython.core.interactiveshell import InteractiveShell  # noqa: F401 - preloaded
     from IPython.utils.capture import capture_output  # noqa: F401 - preloaded
 
     for name in preload:
         with contextlib.suppress(Exception):  # a check that needs it will say so itself
             importlib.import_module(name)
+    checker_shell()
     sandbox_learner_programs()
+    # what the zygote holds now is shared with every child until written to: out of the
+    # garbage collector's sight, a child's collections do not touch (and so copy) its pages
+    gc.freeze()
     signal.signal(signal.SIGCHLD, signal.SIG_IGN)  # children are reaped by the system
     listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
     listener.bind(listen_path)

@@ -144,8 +144,9 @@ class GuardedExecute(Execute):
             self._use_sandbox()
         self._snapshot_taken = False
         self._revivals = 0
-        self._guard = guard_code(nb)
         self._trusted = self._trusted_checks(resources)
+        # the guard is for check cells run in the kernel, which a trusted notebook has none of
+        self._guard = guard_code(nb) if self._trusted is None else ""
         if self._trusted is not None:
             self._trusted.start()  # the checker prepares while the kernel runs the answers
         self._agent_folder = tempfile.mkdtemp(prefix="mlops-agent-")

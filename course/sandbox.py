@@ -238,6 +238,13 @@ def rlimits(settings: Sandbox, cgroup: Cgroup | None) -> list[str]:
     return limits
 
 
+def enter_command() -> list[str]:
+    """``sandbox_enter.py`` run by this Python: isolated (-I) and without the site module
+    (-S), since it needs only the standard library; -S makes each start 14 ms cheaper,
+    which a check that runs a learner's program in a fresh sandbox pays per run."""
+    return [sys.executable, "-I", "-S", str(ENTER)]
+
+
 # -- the sandbox's file system -----------------------------------------------------------------
 
 
@@ -351,7 +358,7 @@ def program_command(settings: Sandbox, folder: Path, command: list[str]) -> list
     the check prepared) is writable, the system and Python read-only, with no network and
     its own processes, under the same limits as a kernel (graders/isolation.py)."""
     bwrap = shutil.which(settings.bwrap) or settings.bwrap
-    enter = [sys.executable, "-I", str(ENTER)]
+    enter = enter_command()
     for limit in rlimits(settings, None):
         enter += ["--limit", limit]
     args = [
@@ -427,7 +434,7 @@ class SandboxedKernelManager(AsyncKernelManager):
             f"{PREFIX}-{os.getpid()}-{uuid.uuid4().hex[:12]}", self.settings
         )
         read_end, write_end = os.pipe()
-        enter = [sys.executable, "-I", str(ENTER)]
+        enter = enter_command()
         for procs in instance.cgroup.procs_files() if instance.cgroup else []:
             enter += ["--cgroup", str(procs)]
         for limit in rlimits(self.settings, instance.cgroup):
