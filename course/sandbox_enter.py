@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import os
 import resource
+import signal
 import sys
 
 LIMITS = {
@@ -44,6 +45,11 @@ def main(argv: list[str]) -> int:
         else:
             print(f"sandbox_enter.py: unknown option {flag}", file=sys.stderr)
             return 2
+    # Python ignores SIGPIPE and SIGXFSZ, and an ignored signal stays ignored across exec:
+    # give the command their default actions, as subprocess does (a script writing past
+    # its file size limit must be stopped by SIGXFSZ, not carry on)
+    for name in ("SIGPIPE", "SIGXFSZ"):
+        signal.signal(getattr(signal, name), signal.SIG_DFL)
     os.execvp(command[0], command)
     return 127  # not reached
 

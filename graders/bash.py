@@ -10,6 +10,9 @@ Every run is also watched for what a script must never do: hang (the whole proce
 killed at the time limit and the script's later runs are skipped), change files outside its
 folder (a sentinel folder next to it is compared before and after), leave processes running
 or leave temporary files behind. Each of those becomes a finding of that exercise only.
+When the check runs in the trusted checker (course/checker.py), each run is also a sandbox
+of its own (graders/isolation.py) under a launcher that keeps it open until the grader has
+looked for leftover processes (:class:`_StartedInSandbox`, docs/security.md).
 
 Crontab files are checked by a validator that understands the five time fields the way
 cron does (ranges, steps, lists, month and weekday names, the day-of-month / day-of-week
@@ -24,6 +27,7 @@ import datetime as dt
 import json
 import os
 import re
+import select
 import shlex
 import signal
 import subprocess
@@ -34,6 +38,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from graders.artefacts import read_artefact
+from graders.isolation import learner_command, sandboxed
 from graders.report import Report
 from graders.tools import tool_path
 
@@ -374,18 +379,26 @@ def _session_processes(session: int) -> list[tuple[int, str]]:
     return found
 
 
-def _stop_session(session: int, settle: float = 0.0) -> list[str]:
-    """Kill what is left of the script's session; return what was still running."""
+def _stop_session(
+    session: int, settle: float = 0.0, keep: frozenset[int] = frozenset()
+) -> list[str]:
+    """Kill what is left of the script's session, but the grader's own processes in it
+    (``keep``); return what was still running."""
+
+    def left_over() -> list[tuple[int, str]]:
+        return [(pid, name) for pid, name in _session_processes(session) if pid not in keep]
+
     deadline = time.monotonic() + settle
-    left = _session_processes(session)
+    left = left_over()
     while left and time.monotonic() < deadline:  # a process may be on its way out
         time.sleep(0.05)
-        left = _session_processes(session)
+        left = left_over()
     for pid, _ in left:
         with contextlib.suppress(OSError):
             os.kill(pid, signal.SIGKILL)
-    with contextlib.suppress(OSError):
-        os.killpg(session, signal.SIGKILL)
+    if not keep:
+        with contextlib.suppress(OSError):
+            os.killpg(session, signal.SIGKILL)
     return [f"{name} (pid {pid})" for pid, name in left]
 
 
@@ -399,9 +412,9 @@ def _changes(
     return changes
 
 
-def _wait_for(path: Path, process: subprocess.Popen, seconds: float) -> None:
+def _wait_for(path: Path, started: _Started, seconds: float) -> None:
     deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline and process.poll() is None and not path.exists():
+    while time.monotonic() < deadline and started.running() and not path.exists():
         time.sleep(0.02)
 
 
@@ -410,6 +423,162 @@ def _limited_bash_command(script: Path, args: Sequence[str]) -> list[str]:
     bash = shlex.quote(bash_binary())
     limits = f'ulimit -f {FILE_LIMIT_KB} -v {MEMORY_LIMIT_KB} && exec {bash} "$0" "$@"'
     return [bash_binary(), "-c", limits, str(script), *args]
+
+
+class _Started:
+    """The script, started by a bash that set the limits and became the script (``exec``):
+    its process is the one to signal, its session holds everything it started."""
+
+    def __init__(self, command: list[str], **popen) -> None:
+        self.process = subprocess.Popen(command, start_new_session=True, **popen)
+
+    def script_pid(self) -> int | None:
+        return self.process.pid
+
+    def running(self) -> bool:
+        return self.process.poll() is None
+
+    def wait(self, timeout: float) -> int | None:
+        """The script's exit status (128 + N when signal N ended it); raises
+        subprocess.TimeoutExpired."""
+        code = self.process.wait(timeout=timeout)
+        return 128 - code if code < 0 else code
+
+    def leftovers(self) -> list[str]:
+        return _stop_session(self.process.pid, settle=0.5)
+
+    def kill(self) -> None:
+        _stop_session(self.process.pid)
+        self.process.wait()
+
+
+# In a sandbox of its own (graders/isolation.py: a check run by the trusted checker), the
+# script's processes live in the sandbox's PID namespace, which ends, every process in it
+# killed, as soon as its first process does. So that the grader can still see what the
+# script left running, the first process is this launcher: it runs the script, reports its
+# exit status on one pipe, and exits only when the grader, having looked, closes the other.
+# The script does not get the pipes.
+_LAUNCHER = """\
+cd -- {workdir} && ulimit -f {fsize} -v {memory} || exit 126
+{bash} "$0" "$@" {status}>&- {release}<&-
+status=$?
+echo "$status" >&{status}
+read -r _ <&{release}
+exit "$status"
+"""
+
+
+class _StartedInSandbox(_Started):
+    """The script under the launcher above, in the sandbox ``isolation.learner_command``
+    builds: sandbox -> launcher -> script."""
+
+    def __init__(self, script: Path, args: Sequence[str], root: Path, **popen) -> None:
+        """``root`` is the run's folder, writable in the sandbox; ``popen["cwd"]``, the
+        script's working folder inside it."""
+        self.status_pipe, status_end = os.pipe()
+        release_end, self.release_pipe = os.pipe()
+        launcher = _LAUNCHER.format(
+            fsize=FILE_LIMIT_KB,
+            memory=MEMORY_LIMIT_KB,
+            bash=shlex.quote(bash_binary()),
+            workdir=shlex.quote(str(popen["cwd"])),
+            status=status_end,
+            release=release_end,
+        )
+        command = learner_command([bash_binary(), "-c", launcher, str(script), *args], root)
+        try:
+            super().__init__(command, pass_fds=(status_end, release_end), **popen)
+        finally:
+            os.close(status_end)
+            os.close(release_end)
+        self.status: int | None = None
+        self.ended = False
+
+    def _to_launcher(self) -> list[int]:
+        """The sandbox's processes, each the first child of the one before, down to the
+        launcher (the first bash); empty while the launcher has not started."""
+        chain = [self.process.pid]
+        while len(chain) < 8:
+            if _executable(chain[-1]) == _executable_of_bash():
+                return chain
+            children = _children(chain[-1])
+            if not children:
+                break
+            chain.append(children[0])
+        return []
+
+    def script_pid(self) -> int | None:
+        chain = self._to_launcher()
+        children = _children(chain[-1]) if chain else []
+        return children[0] if children else None
+
+    def running(self) -> bool:
+        if not self.ended:
+            ready = select.select([self.status_pipe], [], [], 0)[0]
+            if ready:
+                self._read_status()
+        return not self.ended
+
+    def _read_status(self) -> None:
+        line = b""
+        while not line.endswith(b"\n"):
+            chunk = os.read(self.status_pipe, 16)
+            if not chunk:
+                break
+            line += chunk
+        self.ended = True
+        self.status = int(line) if line.strip().isdigit() else None
+
+    def wait(self, timeout: float) -> int | None:
+        if not self.ended:
+            if not select.select([self.status_pipe], [], [], timeout)[0]:
+                raise subprocess.TimeoutExpired(self.process.args, timeout)
+            self._read_status()
+        return self.status
+
+    def leftovers(self) -> list[str]:
+        if self.status is None:  # the launcher ended without a word: it was killed
+            self.kill()
+            return ["(the run's launcher was killed, so what the script left running "
+                    "could not be looked for)"]  # fmt: skip
+        keep = frozenset(self._to_launcher())
+        left = _stop_session(
+            self.process.pid, settle=0.5, keep=keep or frozenset({self.process.pid})
+        )
+        self._release()
+        try:
+            self.process.wait(timeout=5)
+        except subprocess.TimeoutExpired:
+            self.kill()
+        return left
+
+    def kill(self) -> None:
+        self._release()
+        super().kill()
+
+    def _release(self) -> None:
+        for fd in ("status_pipe", "release_pipe"):
+            with contextlib.suppress(OSError):
+                os.close(getattr(self, fd))
+            setattr(self, fd, -1)
+
+
+def _children(pid: int) -> list[int]:
+    try:
+        return [int(c) for c in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
+    except (OSError, ValueError):
+        return []
+
+
+def _executable(pid: int) -> str | None:
+    try:
+        return os.readlink(f"/proc/{pid}/exe")
+    except OSError:
+        return None
+
+
+def _executable_of_bash() -> str:
+    return os.path.realpath(bash_binary())
 
 
 def run_script(
@@ -458,15 +627,13 @@ def run_script(
         out_path, err_path = root / "stdout", root / "stderr"
         start = time.monotonic()
         with open(out_path, "wb") as out, open(err_path, "wb") as err:
+            popen = {"cwd": work, "env": environment, "stdin": subprocess.DEVNULL,
+                     "stdout": out, "stderr": err}  # fmt: skip
             try:
-                process = subprocess.Popen(
-                    _limited_bash_command(copy, args),
-                    cwd=work,
-                    env=environment,
-                    stdin=subprocess.DEVNULL,
-                    stdout=out,
-                    stderr=err,
-                    start_new_session=True,
+                started = (
+                    _StartedInSandbox(copy, args, root, **popen)
+                    if sandboxed()
+                    else _Started(_limited_bash_command(copy, args), **popen)
                 )
             except OSError as exc:
                 run.skipped = f"bash could not be started: {exc}"
@@ -474,23 +641,23 @@ def run_script(
             limit = timeout
             if interrupt is not None:
                 if interrupt.when_exists:
-                    _wait_for(work / interrupt.when_exists, process, interrupt.wait)
+                    _wait_for(work / interrupt.when_exists, started, interrupt.wait)
                 else:
                     with contextlib.suppress(subprocess.TimeoutExpired):
-                        process.wait(interrupt.wait)
-                if process.poll() is None:
-                    process.send_signal(interrupt.signal)
+                        started.wait(interrupt.wait)
+                target = started.script_pid() if started.running() else None
+                if target is not None:
+                    with contextlib.suppress(OSError):
+                        os.kill(target, interrupt.signal)
                     run.signal_sent = signal.Signals(interrupt.signal).name
                 limit = interrupt.grace
             try:
-                code = process.wait(timeout=limit)
-                run.status = 128 - code if code < 0 else code
-                run.leftover_processes = _stop_session(process.pid, settle=0.5)
+                run.status = started.wait(limit)
+                run.leftover_processes = started.leftovers()
             except subprocess.TimeoutExpired:
                 run.timed_out = True
                 script.hung = True
-                _stop_session(process.pid)
-                process.wait()
+                started.kill()
         run.seconds = time.monotonic() - start
         run.stdout = out_path.read_bytes().decode("utf-8", errors="replace")
         # bash names the copy it ran in its messages: show the student's own path instead

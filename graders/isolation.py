@@ -25,3 +25,8 @@ def install(wrapper: Wrapper | None) -> None:
 def learner_command(command: Sequence[str], folder: Path | str) -> list[str]:
     """``command`` as it must be started to run a learner's program in ``folder``."""
     return list(command) if _wrapper is None else _wrapper(list(command), Path(folder))
+
+
+def sandboxed() -> bool:
+    """Whether learner programs get a sandbox of their own here (in the trusted checker)."""
+    return _wrapper is not None

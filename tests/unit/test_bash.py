@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from graders import Report
+from graders import Report, isolation
 from graders import bash as sh
 
 EXAMPLES = Path(__file__).parent / "examples" / "bash"
@@ -167,6 +167,28 @@ def script_from(tmp_path: Path, body: str, name: str = "probe.sh") -> sh.ShellSc
     return script
 
 
+@pytest.fixture(params=["kernel", "checker"])
+def where(request):
+    """Each run test twice: as a check runs it in the learner's own kernel (bash becomes the
+    script), and as the trusted checker does, in a sandbox of its own under the launcher
+    that keeps the sandbox open until the grader has looked for leftover processes."""
+    if request.param == "kernel":
+        yield request.param
+        return
+    from course.sandbox import Sandbox, program_command, unavailable_reason
+
+    settings = Sandbox()
+    reason = unavailable_reason(settings.bwrap)
+    if reason is not None:
+        pytest.skip(f"no sandbox here: {reason}")
+    isolation.install(lambda command, folder: program_command(settings, folder, command))
+    try:
+        yield request.param
+    finally:
+        isolation.install(None)
+
+
+@pytest.mark.usefixtures("where")
 def test_a_hanging_script_is_stopped_and_its_later_runs_are_skipped(tmp_path):
     script = script_from(tmp_path, "sleep 60\n")
     report = Report("hang")
@@ -194,6 +216,7 @@ def processes_running(*argv: str) -> list[int]:
     return found
 
 
+@pytest.mark.usefixtures("where")
 def test_the_time_limit_stops_the_whole_process_tree(tmp_path):
     script = script_from(tmp_path, "sleep 617 & sleep 618 & wait\n")
     run = sh.run_script(script, timeout=1)
@@ -202,6 +225,7 @@ def test_the_time_limit_stops_the_whole_process_tree(tmp_path):
     assert not processes_running("sleep", "617") and not processes_running("sleep", "618")
 
 
+@pytest.mark.usefixtures("where")
 def test_stdin_is_empty_so_reading_it_ends_at_once(tmp_path):
     script = script_from(tmp_path, "cat\nread -r line || echo 'end of input'\n")
     run = sh.run_script(script, timeout=5)
@@ -209,6 +233,7 @@ def test_stdin_is_empty_so_reading_it_ends_at_once(tmp_path):
     assert (run.status, run.stdout) == (0, "end of input\n")
 
 
+@pytest.mark.usefixtures("where")
 def test_an_empty_output_for_a_file_argument_hints_at_stdin(tmp_path):
     script = script_from(tmp_path, "grep ERROR\n")  # forgot "$1": reads the empty stdin
     report = Report("stdin")
@@ -217,6 +242,7 @@ def test_an_empty_output_for_a_file_argument_hints_at_stdin(tmp_path):
     assert "Here stdin is empty" in report.findings[0].hint
 
 
+@pytest.mark.usefixtures("where")
 def test_the_environment_is_clean(tmp_path, monkeypatch):
     monkeypatch.setenv("LEAKED_SECRET", "s3cret")
     script = script_from(tmp_path, 'env | cut -d= -f1 | sort\necho "cwd=$PWD home=$HOME"\n')
@@ -234,6 +260,7 @@ def test_the_environment_is_clean(tmp_path, monkeypatch):
     assert cwd == home and Path(cwd).name == "work"
 
 
+@pytest.mark.usefixtures("where")
 def test_every_run_gets_a_fresh_folder(tmp_path):
     script = script_from(tmp_path, "ls -A\necho made > left_behind.txt\n")
     first = sh.run_script(script, fixtures={"input.txt": "x"})
@@ -243,6 +270,7 @@ def test_every_run_gets_a_fresh_folder(tmp_path):
     assert first.text("left_behind.txt") == "made\n"
 
 
+@pytest.mark.usefixtures("where")
 def test_deleting_outside_the_folder_loses_that_run_only(tmp_path):
     script = script_from(tmp_path, "rm -rf -- ../outside ../script\necho done\n")
     report = Report("hostile")
@@ -260,6 +288,7 @@ def test_deleting_outside_the_folder_loses_that_run_only(tmp_path):
     assert again.ok, again.to_text()
 
 
+@pytest.mark.usefixtures("where")
 def test_a_symlink_to_the_root_is_recorded_not_followed(tmp_path):
     script = script_from(tmp_path, "ln -s / everything\n")
     start = time.monotonic()
@@ -268,6 +297,7 @@ def test_a_symlink_to_the_root_is_recorded_not_followed(tmp_path):
     assert run.files == {"everything": b"-> /"}
 
 
+@pytest.mark.usefixtures("where")
 def test_output_without_end_is_stopped_at_the_file_size_limit(tmp_path):
     script = script_from(tmp_path, "yes\n")
     report = Report("yes")
@@ -278,6 +308,7 @@ def test_output_without_end_is_stopped_at_the_file_size_limit(tmp_path):
     assert len(report.findings) == 1 and "larger than 8 MB" in report.findings[0].message
 
 
+@pytest.mark.usefixtures("where")
 def test_bash_messages_name_the_students_script_not_the_copy(tmp_path):
     script = script_from(tmp_path, 'set -u\necho "$nope"\n')
     run = sh.run_script(script)
@@ -285,6 +316,7 @@ def test_bash_messages_name_the_students_script_not_the_copy(tmp_path):
     assert run.stderr.startswith(f"{script.display}: line 3: nope: unbound variable")
 
 
+@pytest.mark.usefixtures("where")
 def test_fixtures_ages_folders_and_executables(tmp_path):
     script = script_from(
         tmp_path,
@@ -304,6 +336,7 @@ def test_fixtures_ages_folders_and_executables(tmp_path):
     assert run.stdout == "./models/old model.pkl\njob ran\nempty is a folder\n"
 
 
+@pytest.mark.usefixtures("where")
 def test_leftover_processes_and_temporary_files_are_findings(tmp_path):
     script = script_from(tmp_path, "sleep 30 &\nmktemp > /dev/null\n")
     report = Report("leftovers")
@@ -323,6 +356,7 @@ wait
 """
 
 
+@pytest.mark.usefixtures("where")
 def test_a_script_that_handles_sigterm_cleans_up(tmp_path):
     script = script_from(tmp_path, TERM_SCRIPT)
     run = sh.run_script(script, interrupt=sh.Interrupt(when_exists="job.lock", wait=5, grace=3))
@@ -337,6 +371,7 @@ def test_a_script_that_handles_sigterm_cleans_up(tmp_path):
     ]
 
 
+@pytest.mark.usefixtures("where")
 def test_a_script_that_ignores_sigterm_is_stopped_and_reported(tmp_path):
     script = script_from(tmp_path, "trap '' TERM\ntouch started\nwhile true; do sleep 0.2; done\n")
     report = Report("ignores term")
@@ -344,6 +379,36 @@ def test_a_script_that_ignores_sigterm_is_stopped_and_reported(tmp_path):
     sh.check_run(report, run, status=range(1, 256))
     assert run.timed_out
     assert "did not finish after SIGTERM" in report.findings[0].message
+
+
+def test_in_a_sandbox_the_script_is_signalled_not_the_sandbox(tmp_path, where):
+    script = script_from(
+        tmp_path, "trap 'echo got TERM; exit 3' TERM\ntouch started\nsleep 30 & wait\n"
+    )
+    run = sh.run_script(script, interrupt=sh.Interrupt(when_exists="started", grace=5))
+    assert (run.signal_sent, run.status, run.stdout) == ("SIGTERM", 3, "got TERM\n")
+
+
+def test_in_the_checker_a_script_sees_only_its_run_folder(tmp_path, where):
+    if where == "kernel":
+        pytest.skip("in the learner's kernel the kernel's own sandbox does this")
+    secret = tmp_path / "checker-files" / "hidden_tests.txt"
+    secret.parent.mkdir()
+    secret.write_text("the hidden tests\n")
+    script = script_from(tmp_path, f"cat {secret} 2>/dev/null || echo unseen\n")
+    run = sh.run_script(script)
+    assert run.stdout == "unseen\n"
+
+
+def test_a_script_that_kills_the_launcher_cannot_hide_what_it_left_running(tmp_path, where):
+    if where == "kernel":
+        pytest.skip("no launcher: in the learner's kernel bash is the script itself")
+    script = script_from(tmp_path, "sleep 30 &\nkill -KILL $PPID\n")
+    report = Report("kills the launcher")
+    run = sh.run_script(script)
+    sh.check_run(report, run, status=None)
+    assert any("launcher was killed" in found for found in run.leftover_processes)
+    assert "still running after it exited" in report.to_text()
 
 
 # -- comparing ---------------------------------------------------------------------------------
