@@ -418,11 +418,14 @@ def _wait_for(path: Path, started: _Started, seconds: float) -> None:
         time.sleep(0.02)
 
 
+# the resource limits every run's processes get, set by the bash that starts the script
+_ULIMITS = f"ulimit -f {FILE_LIMIT_KB} -v {MEMORY_LIMIT_KB}"
+
+
 def _limited_bash_command(script: Path, args: Sequence[str]) -> list[str]:
     """``bash script args...``, started by a bash that first sets the resource limits."""
     bash = shlex.quote(bash_binary())
-    limits = f'ulimit -f {FILE_LIMIT_KB} -v {MEMORY_LIMIT_KB} && exec {bash} "$0" "$@"'
-    return [bash_binary(), "-c", limits, str(script), *args]
+    return [bash_binary(), "-c", f'{_ULIMITS} && exec {bash} "$0" "$@"', str(script), *args]
 
 
 class _Started:
@@ -459,7 +462,7 @@ class _Started:
 # exit status on one pipe, and exits only when the grader, having looked, closes the other.
 # The script does not get the pipes.
 _LAUNCHER = """\
-cd -- {workdir} && ulimit -f {fsize} -v {memory} || exit 126
+cd -- {workdir} && {ulimits} || exit 126
 {bash} "$0" "$@" {status}>&- {release}<&-
 status=$?
 echo "$status" >&{status}
@@ -478,8 +481,7 @@ class _StartedInSandbox(_Started):
         self.status_pipe, status_end = os.pipe()
         release_end, self.release_pipe = os.pipe()
         launcher = _LAUNCHER.format(
-            fsize=FILE_LIMIT_KB,
-            memory=MEMORY_LIMIT_KB,
+            ulimits=_ULIMITS,
             bash=shlex.quote(bash_binary()),
             workdir=shlex.quote(str(popen["cwd"])),
             status=status_end,
