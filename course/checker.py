@@ -436,7 +436,9 @@ def sandbox_learner_programs() -> None:
 
     settings = Sandbox()
     if settings.enabled and unavailable_reason(settings.bwrap) is None:
-        isolation.install(lambda command, folder: program_command(settings, folder, command))
+        isolation.install(
+            lambda command, folder, cwd: program_command(settings, folder, command, cwd=cwd)
+        )
 
 
 def serve(reader, writer) -> None:

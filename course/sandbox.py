@@ -352,11 +352,14 @@ def bwrap_command(
     return args
 
 
-def program_command(settings: Sandbox, folder: Path, command: list[str]) -> list[str]:
+def program_command(
+    settings: Sandbox, folder: Path, command: list[str], *, cwd: Path | None = None
+) -> list[str]:
     """The command line that runs a learner's program (a test suite, a script) which a
     check started in the trusted checker: in a fresh sandbox where only ``folder`` (the copy
     the check prepared) is writable, the system and Python read-only, with no network and
-    its own processes, under the same limits as a kernel (graders/isolation.py)."""
+    its own processes, under the same limits as a kernel (graders/isolation.py). It starts
+    in ``cwd`` (default ``folder``)."""
     bwrap = shutil.which(settings.bwrap) or settings.bwrap
     enter = enter_command()
     for limit in rlimits(settings, None):
@@ -375,7 +378,8 @@ def program_command(settings: Sandbox, folder: Path, command: list[str]) -> list
     ]  # fmt: skip
     for path_ in read_only_paths():
         args += ["--ro-bind", str(path_), str(path_)]
-    return [*args, "--bind", str(folder), str(folder), "--chdir", str(folder), "--", *command]
+    workdir = cwd if cwd is not None else folder
+    return [*args, "--bind", str(folder), str(folder), "--chdir", str(workdir), "--", *command]
 
 
 # -- the kernel manager ------------------------------------------------------------------------

@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from graders.artefacts import read_artefact
+from graders.isolation import learner_command
 from graders.report import Report, short_repr
 from graders.tools import (
     DIFF_COMMANDS,
@@ -38,6 +39,7 @@ IDENTITY = {
     "GIT_COMMITTER_EMAIL": "learner@example.com",
 }
 GIT_TIMEOUT = 20
+MAX_SCRIPT_BYTES = 100_000  # a script is passed as one argument: the kernel allows 128 kB
 GENERIC_MESSAGES = {
     "wip", "update", "updates", "updated", "fix", "fixes", "fixed", "change", "changes",
     "stuff", "commit", "test", "tmp", "temp", "asdf", "misc", "more", "done", "save", ".",
@@ -114,13 +116,22 @@ def git_available() -> bool:
 
 
 def run_script(report: Report, script: Path, workdir: Path, env: dict[str, str], *, timeout=30):
-    """Run a learner's bash script in ``workdir``; a failure or a hang becomes a finding."""
+    """Run a learner's bash script in ``workdir``; a failure or a hang becomes a finding.
+
+    From the trusted checker it runs in a sandbox of its own in which only ``workdir`` is
+    writable (graders/isolation.py)."""
     text = read_artefact(report, script, what="script")
     if text is None:
         return False
+    if len(text.encode()) > MAX_SCRIPT_BYTES:
+        report.fail(str(script), f"the script is larger than {MAX_SCRIPT_BYTES // 1000} kB")
+        return False
+    # The script's text is handed to bash (its name as $0, as `bash version.sh` would), so
+    # that in a sandbox of its own (graders/isolation.py) only the copy it works on is there.
+    command = [str(tool_path("bash") or "bash"), "-c", text, str(script)]
     try:
         done = subprocess.run(
-            [str(tool_path("bash") or "bash"), str(script.resolve())],
+            learner_command(command, workdir),
             cwd=workdir,
             env=env,
             capture_output=True,

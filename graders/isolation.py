@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-Wrapper = Callable[[list[str], Path], list[str]]
+Wrapper = Callable[[list[str], Path, Path], list[str]]
 _wrapper: Wrapper | None = None
 
 
@@ -22,9 +22,15 @@ def install(wrapper: Wrapper | None) -> None:
     _wrapper = wrapper
 
 
-def learner_command(command: Sequence[str], folder: Path | str) -> list[str]:
-    """``command`` as it must be started to run a learner's program in ``folder``."""
-    return list(command) if _wrapper is None else _wrapper(list(command), Path(folder))
+def learner_command(
+    command: Sequence[str], folder: Path | str, cwd: Path | str | None = None
+) -> list[str]:
+    """``command`` as it must be started to run a learner's program in ``folder`` (the only
+    folder it may write), with ``cwd`` (``folder`` or a folder inside it) as its working
+    folder. Start it with the same ``cwd``: the sandbox sets its own, nothing else does."""
+    if _wrapper is None:
+        return list(command)
+    return _wrapper(list(command), Path(folder), Path(cwd if cwd is not None else folder))
 
 
 def sandboxed() -> bool:

@@ -16,6 +16,8 @@ Three layers, each adding findings located by YAML path (``jobs.deploy.if (line 
 Then :func:`run_jobs` executes the ``run:`` steps of chosen jobs locally, in ``needs`` order,
 in a temporary copy of the project, stopping at the first failing step as a CI runner does,
 and :func:`check_pipeline_passes` / :func:`check_pipeline_stops` turn such runs into findings.
+From the trusted checker every step runs in a sandbox of its own in which only the run's
+temporary folder is writable (graders/isolation.py).
 """
 
 from __future__ import annotations
@@ -39,6 +41,7 @@ import jsonschema
 import yaml
 
 from graders.artefacts import read_artefact
+from graders.isolation import learner_command
 from graders.report import Report, short_repr
 
 YamlPath = tuple[str | int, ...]
@@ -1079,7 +1082,11 @@ class _Runner:
             return StepRun(name, index, label, "timeout", note="time budget used up")
         try:
             done = subprocess.run(
-                _shell_command(step.get("shell") or run_defaults.get("shell"), script),
+                learner_command(
+                    _shell_command(step.get("shell") or run_defaults.get("shell"), script),
+                    self.scratch,
+                    cwd,
+                ),
                 cwd=cwd,
                 env=env,
                 capture_output=True,

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from graders import Report, isolation
+from graders import Report
 from graders import bash as sh
 
 EXAMPLES = Path(__file__).parent / "examples" / "bash"
@@ -165,27 +165,6 @@ def script_from(tmp_path: Path, body: str, name: str = "probe.sh") -> sh.ShellSc
     script = sh.load_script(Report("probe"), path)
     assert script is not None
     return script
-
-
-@pytest.fixture(params=["kernel", "checker"])
-def where(request):
-    """Each run test twice: as a check runs it in the learner's own kernel (bash becomes the
-    script), and as the trusted checker does, in a sandbox of its own under the launcher
-    that keeps the sandbox open until the grader has looked for leftover processes."""
-    if request.param == "kernel":
-        yield request.param
-        return
-    from course.sandbox import Sandbox, program_command, unavailable_reason
-
-    settings = Sandbox()
-    reason = unavailable_reason(settings.bwrap)
-    if reason is not None:
-        pytest.skip(f"no sandbox here: {reason}")
-    isolation.install(lambda command, folder: program_command(settings, folder, command))
-    try:
-        yield request.param
-    finally:
-        isolation.install(None)
 
 
 @pytest.mark.usefixtures("where")

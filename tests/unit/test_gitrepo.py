@@ -89,6 +89,7 @@ def check_all(report: Report, git: g.Git) -> None:
     g.check_current_branch(report, git, "main", location="repo")
 
 
+@pytest.mark.usefixtures("where")
 def test_a_good_script_passes_every_check(tmp_path):
     report, git = build(tmp_path, GOOD_SCRIPT)
     assert git is not None, findings_text(report)
@@ -172,6 +173,7 @@ def test_a_later_delete_does_not_hide_a_committed_secret(tmp_path):
     assert ".env (in " in findings_text(report)
 
 
+@pytest.mark.usefixtures("where")
 def test_a_failing_script_is_one_finding_with_its_output(tmp_path):
     report, git = build(tmp_path, "set -e\ngit init -q -b main\ngit comit -m 'Add it all'\n")
     assert git is None
@@ -179,6 +181,7 @@ def test_a_failing_script_is_one_finding_with_its_output(tmp_path):
     assert "comit" in findings_text(report)
 
 
+@pytest.mark.usefixtures("where")
 def test_a_script_that_opens_an_editor_times_out(tmp_path):
     project = make_project(tmp_path)
     env = {**g.git_env(project, home=tmp_path), "GIT_EDITOR": "sleep 60 #"}
@@ -188,6 +191,7 @@ def test_a_script_that_opens_an_editor_times_out(tmp_path):
     assert "did not finish" in findings_text(report)
 
 
+@pytest.mark.usefixtures("where")
 def test_no_git_init_never_commits_into_an_enclosing_repository(tmp_path):
     outer = tmp_path / "outer"
     outer.mkdir()
@@ -195,6 +199,29 @@ def test_no_git_init_never_commits_into_an_enclosing_repository(tmp_path):
     report, git = build(outer, "git add . && git commit -q -m 'Add the whole project'\n")
     assert git is None  # git refuses: there is no repository here, and it does not look up
     assert "not a git repository" in findings_text(report).lower()
+
+
+@pytest.mark.parametrize("where", ["checker"], indirect=True)
+def test_in_the_checker_a_script_reaches_only_its_copy_of_the_project(tmp_path, where):
+    """From the trusted checker a learner's script runs in a sandbox of its own: it can
+    neither read nor change anything outside the project copy, nor reach the network."""
+    course = tmp_path / "course"
+    course.mkdir()
+    (course / "solution.sh").write_text("the instructor's answer\n")
+    script = (
+        "git init -q -b main\n"
+        f"cat {course}/solution.sh > stolen.txt 2>/dev/null || echo unread > stolen.txt\n"
+        f"echo forged > {course}/solution.sh 2>/dev/null || true\n"
+        f"echo planted > {tmp_path}/planted.txt 2>/dev/null || true\n"
+        "(exec 3<>/dev/tcp/127.0.0.1/22) 2>/dev/null && echo yes > net.txt || echo no > net.txt\n"
+    )
+    report, git = build(tmp_path, script)
+    assert git is not None, findings_text(report)
+    project = tmp_path / "churn-model"
+    assert (project / "stolen.txt").read_text() == "unread\n"
+    assert (course / "solution.sh").read_text() == "the instructor's answer\n"
+    assert not (tmp_path / "planted.txt").exists()
+    assert (project / "net.txt").read_text() == "no\n"
 
 
 def test_an_empty_repository_is_reported(tmp_path):

@@ -225,6 +225,7 @@ PIPELINE = {
 }
 
 
+@pytest.mark.usefixtures("where")
 def test_a_green_pipeline_runs_in_needs_order_and_skips_installs(project):
     doc = workflow(
         PIPELINE,
@@ -244,6 +245,7 @@ def test_a_green_pipeline_runs_in_needs_order_and_skips_installs(project):
     assert not (project / "version.txt").exists()  # a copy ran, not the project
 
 
+@pytest.mark.usefixtures("where")
 def test_a_failing_test_stops_the_pipeline_at_its_step(project):
     doc = workflow(PIPELINE, test={"needs": "lint"})
     report = Report("t")
@@ -329,6 +331,7 @@ def test_a_job_without_run_steps_is_a_finding(project):
     assert [f.location for f in report.findings] == ["ci.yml: jobs.lint.steps (line 5)"]
 
 
+@pytest.mark.usefixtures("where")
 def test_env_working_directory_and_shell_are_honoured(project):
     steps = {
         "test": """
@@ -345,10 +348,33 @@ def test_env_working_directory_and_shell_are_honoured(project):
     assert run.green, run.summary() + "\n" + "\n".join(s.output for s in run.steps)
 
 
+@pytest.mark.usefixtures("where")
 def test_a_hanging_step_times_out(project, monkeypatch):
     monkeypatch.setattr(wf, "STEP_TIMEOUT", 1.0)
     run = wf.run_jobs(workflow({"test": "- run: sleep 30\n"}).data, project, ["test"])
     assert run.failed_step.status == "timeout"
+
+
+@pytest.mark.parametrize("where", ["checker"], indirect=True)
+def test_in_the_checker_a_step_reaches_only_its_copy_of_the_project(project, tmp_path, where):
+    """From the trusted checker every step runs in a sandbox of its own: the learner's
+    workflow can neither read nor change anything outside its run's folder."""
+    course = tmp_path / "course"
+    course.mkdir()
+    (course / "answers.txt").write_text("the instructor's answers\n")
+    steps = {
+        "test": f"""
+            - run: |
+                test ! -e {course}/answers.txt
+                ! echo forged 2>/dev/null > {course}/answers.txt
+                ! echo planted 2>/dev/null > {project}/planted.txt
+                echo mine > here.txt
+        """
+    }
+    run = wf.run_jobs(workflow(steps).data, project, ["test"])
+    assert run.green, run.summary() + "\n" + "\n".join(s.output for s in run.steps)
+    assert (course / "answers.txt").read_text() == "the instructor's answers\n"
+    assert not (project / "planted.txt").exists()
 
 
 def test_a_missing_course_tool_is_unavailable_not_failed(project):
