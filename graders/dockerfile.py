@@ -48,6 +48,9 @@ from pathlib import Path
 from typing import Any
 
 from graders.artefacts import read_artefact
+from graders.isolation import learner_command, sandboxed
+from graders.remote import exposed
+from graders.remote.tunnel import Tunnel, tunnel_for
 from graders.report import Report
 from graders.tools import tool_path
 
@@ -1192,10 +1195,23 @@ def _matching_patterns(text: str, rel: str) -> list[str]:
 
 
 def engine_client(timeout: float = 600) -> tuple[Any | None, str]:
-    """A connected Docker SDK client and a one-line description, or (None, why not)."""
+    """A connected Docker SDK client and a one-line description, or (None, why not).
+
+    Never in the trusted checker: a check there would hand the engine (root on the host)
+    to the learner's code."""
+    if sandboxed():
+        return None, "no Docker engine while grading (the engine's socket is root on the host)"
     host = os.environ.get("DOCKER_HOST") or "unix:///var/run/docker.sock"
-    if host.startswith("unix://") and not Path(host.removeprefix("unix://")).exists():
-        return None, f"no Docker engine reachable (no socket at {host.removeprefix('unix://')})"
+    if host.startswith("unix://"):
+        path = host.removeprefix("unix://")
+        if not Path(path).exists():
+            return None, f"no Docker engine reachable (no socket at {path})"
+        with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as probe:
+            probe.settimeout(5)
+            try:  # a socket file left by a stopped daemon: docker-py would leak its connection
+                probe.connect(path)
+            except OSError as exc:
+                return None, f"no Docker engine reachable ({path}: {exc.strerror or exc})"
     client = None
     try:
         import docker
@@ -1390,9 +1406,37 @@ def http_ok(url: str, timeout: float = 0.5) -> bool:
         return False
 
 
-def start_service(service_dir: Path, port: int, log_file: Path, env: dict | None = None):
-    """Start ``uvicorn app.main:app`` from ``service_dir`` on 127.0.0.1:``port`` as its own
-    process group, output to ``log_file``; returns the ``Popen``."""
+def unix_http_ok(path: Path, route: str, timeout: float = 0.5) -> bool:
+    """Whether a GET of ``route`` from the HTTP server on the Unix socket ``path`` says 200."""
+    import http.client
+
+    connection = http.client.HTTPConnection("localhost", timeout=timeout)
+    sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    try:
+        sock.settimeout(timeout)
+        sock.connect(str(path))
+        connection.sock = sock
+        connection.request("GET", route)
+        return connection.getresponse().status == 200
+    except (OSError, http.client.HTTPException):
+        return False
+    finally:
+        connection.close()
+        sock.close()
+
+
+def start_service(
+    service_dir: Path,
+    port: int,
+    log_file: Path,
+    env: dict | None = None,
+    *,
+    unix_socket: Path | None = None,
+):
+    """Start ``uvicorn app.main:app`` from ``service_dir`` on 127.0.0.1:``port`` (or on
+    ``unix_socket``, a path inside ``service_dir``) as its own process group, output to
+    ``log_file``; returns the ``Popen``. From the trusted checker it runs in a sandbox of its
+    own, ``service_dir`` its only writable folder (its environment is the learner's choice)."""
     environment = {
         "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
         "HOME": str(service_dir),
@@ -1402,17 +1446,14 @@ def start_service(service_dir: Path, port: int, log_file: Path, env: dict | None
         **(env or {}),
     }
     with open(log_file, "ab") as log:
+        listen = (
+            ["--uds", str(unix_socket)]
+            if unix_socket is not None
+            else ["--host", "127.0.0.1", "--port", str(port)]
+        )
+        command = [sys.executable, "-m", "uvicorn", "app.main:app", *listen]
         return subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "uvicorn",
-                "app.main:app",
-                "--host",
-                "127.0.0.1",
-                "--port",
-                str(port),
-            ],
+            learner_command(command, service_dir),
             cwd=service_dir,
             env=environment,
             stdout=log,
@@ -1459,6 +1500,8 @@ def serve_locally(service_dir: Path, startup_timeout: float = 30) -> Iterator[st
 
 
 UNPUBLISHED = "unpublished"
+MAX_BUILDS = 30  # per engine: a smoke test builds once per scenario
+MAX_RUNNING = 4  # containers at once: each is a real process on the grader's machine
 
 
 class StandInError(RuntimeError):
@@ -1492,6 +1535,8 @@ class _Container:
     failing_streak: int = 0
     started: float = 0.0
     host_port: int | None = None
+    internal_port: int | None = None
+    unix_socket: Path | None = None  # where the service listens, when tunnelled
 
 
 class StandInEngine:
@@ -1505,9 +1550,16 @@ class StandInEngine:
     the container port published on a free host port; inspecting a running container
     probes its health the way the HEALTHCHECK would. Everything it started is stopped by
     :meth:`shutdown` (use the engine as a context manager).
+
+    With a ``tunnel`` (graders/remote/tunnel.py: the learner's code runs in a kernel the
+    trusted checker reaches) each service listens on a Unix socket, in a sandbox of its own,
+    and its published port is opened in the learner's kernel; the engine then builds only
+    the contexts the grader :meth:`allow`-ed, never a folder the learner names.
     """
 
-    def __init__(self) -> None:
+    def __init__(self, tunnel: Tunnel | None = None) -> None:
+        self.tunnel = tunnel
+        self.allowed: set[Path] | None = None if tunnel is None else set()
         self.folder = Path(tempfile.mkdtemp(prefix="mlops-standin-"))
         self.images: dict[str, _Image] = {}
         self.containers: dict[str, _Container] = {}
@@ -1534,10 +1586,17 @@ class StandInEngine:
     def still_running(self) -> list[str]:
         return [c.id for c in self.containers.values() if self._refresh(c) == "running"]
 
+    def allow(self, context: Path) -> None:
+        """Let a tunnelled engine build ``context``."""
+        if self.allowed is not None:
+            self.allowed.add(Path(context).resolve())
+
     def shutdown(self) -> None:
         for container in self.containers.values():
             if container.process is not None:
                 stop_process(container.process, timeout=3)
+        if self.tunnel is not None:
+            self.tunnel.close_all()
         shutil.rmtree(self.folder, ignore_errors=True)
 
     # -- images -------------------------------------------------------------------------------
@@ -1552,6 +1611,8 @@ class StandInEngine:
     ) -> _Image:
         import docker
 
+        if len(self.builds) >= MAX_BUILDS:
+            raise StandInError(f"the stand-in engine builds at most {MAX_BUILDS} images")
         self.builds.append(
             {
                 "path": path,
@@ -1563,8 +1624,16 @@ class StandInEngine:
         )
         if path is None or not Path(path).is_dir():
             raise TypeError("You must specify a directory to build in path")
+        if self.allowed is not None and Path(path).resolve() not in self.allowed:
+            raise docker.errors.APIError(
+                "while grading, the stand-in engine builds only the context smoke_test was given"
+            )
         name = dockerfile or "Dockerfile"
         source = Path(path) / name
+        if not source.resolve().is_relative_to(Path(path).resolve()):
+            raise docker.errors.APIError(
+                f"The Dockerfile ({name}) must be within the build context"
+            )
         if not source.is_file():
             raise docker.errors.APIError(f"Cannot locate specified Dockerfile: {name}")
         image_id = "sha256:" + secrets.token_hex(32)
@@ -1657,23 +1726,63 @@ class StandInEngine:
 
         if container.status == "running":
             return
+        if len(self.still_running()) >= MAX_RUNNING:
+            raise StandInError(
+                f"the stand-in engine runs at most {MAX_RUNNING} containers at once: "
+                "stop and remove the ones you are done with"
+            )
         inner = container.ports.get("8000/tcp", UNPUBLISHED)
         wanted = None if inner in (None, UNPUBLISHED) else self._host_port(inner)
-        port = wanted or free_port()
-        if wanted:
-            with socket.socket() as probe:
-                if probe.connect_ex(("127.0.0.1", port)) == 0:
-                    raise docker.errors.APIError(
-                        f"driver failed programming external connectivity: Bind for "
-                        f"0.0.0.0:{port} failed: port is already allocated"
-                    )
-        container.host_port = None if inner == UNPUBLISHED else port
-        container.internal_port = port
-        container.process = start_service(
-            container.image.context, port, container.log_file, container.env
-        )
+        if self.tunnel is not None:
+            self._start_tunnelled(container, None if inner == UNPUBLISHED else (wanted or 0))
+        else:
+            port = wanted or free_port()
+            if wanted:
+                with socket.socket() as probe:
+                    if probe.connect_ex(("127.0.0.1", port)) == 0:
+                        raise docker.errors.APIError(
+                            f"driver failed programming external connectivity: Bind for "
+                            f"0.0.0.0:{port} failed: port is already allocated"
+                        )
+            container.host_port = None if inner == UNPUBLISHED else port
+            container.internal_port = port
+            container.process = start_service(
+                container.image.context, port, container.log_file, container.env
+            )
         container.status, container.started = "running", time.monotonic()
         container.health = "starting"
+
+    def _start_tunnelled(self, container: _Container, published: int | None) -> None:
+        """The service on a Unix socket; its published port opened in the learner's kernel."""
+        import docker
+
+        assert self.tunnel is not None
+        container.unix_socket = container.image.context / f".standin-{container.id[:12]}.sock"
+        if published is not None:
+            try:
+                container.host_port = self.tunnel.publish(container.unix_socket, published)
+            except OSError as exc:
+                raise docker.errors.APIError(
+                    f"driver failed programming external connectivity: Bind for "
+                    f"0.0.0.0:{published} failed: port is already allocated ({exc})"
+                ) from None
+        container.process = start_service(
+            container.image.context,
+            0,
+            container.log_file,
+            container.env,
+            unix_socket=container.unix_socket,
+        )
+
+    def _unpublish(self, container: _Container) -> None:
+        if self.tunnel is not None and container.host_port is not None:
+            self.tunnel.close(container.host_port)
+            container.host_port = None
+
+    def _healthy(self, container: _Container) -> bool:
+        if container.unix_socket is not None:
+            return unix_http_ok(container.unix_socket, "/health")
+        return http_ok(f"http://127.0.0.1:{container.internal_port}/health")
 
     @staticmethod
     def _host_port(spec: Any) -> int | None:
@@ -1705,8 +1814,7 @@ class StandInEngine:
             if container.auto_remove:
                 self._forget(container)
         if container.status == "running" and container.image.healthcheck:
-            url = f"http://127.0.0.1:{container.internal_port}/health"
-            if http_ok(url):
+            if self._healthy(container):
                 container.health, container.failing_streak = "healthy", 0
             elif time.monotonic() - container.started > container.image.healthcheck["start_period"]:
                 container.failing_streak += 1
@@ -1777,6 +1885,7 @@ class StandInEngine:
         if container.process is not None and self._refresh(container) == "running":
             stop_process(container.process, timeout=10 if timeout is None else timeout)
             container.status, container.exit_code = "exited", container.process.returncode
+            self._unpublish(container)
             if container.auto_remove:
                 self._forget(container)
 
@@ -1785,6 +1894,7 @@ class StandInEngine:
         if container.process is not None and self._refresh(container) == "running":
             stop_process(container.process, timeout=0)
             container.status, container.exit_code = "exited", 137
+            self._unpublish(container)
 
     def remove(
         self, container_id: str, v: bool = False, link: bool = False, force: bool = False
@@ -1812,11 +1922,13 @@ class StandInEngine:
         return {"StatusCode": container.exit_code, "Error": None}
 
     def _forget(self, container: _Container) -> None:
+        self._unpublish(container)
         if container.id in self.containers:
             del self.containers[container.id]
             self.removed.append(container.id)
 
 
+@exposed
 class _StandInAPI:
     """The low-level calls docker-py's model classes make (``client.api.*``)."""
 
@@ -1862,16 +1974,25 @@ class _StandInAPI:
         pass
 
 
+@exposed
 class _StandInClient:
-    """Quacks like ``docker.DockerClient`` for the calls a smoke test makes."""
+    """Quacks like ``docker.DockerClient`` for the calls a smoke test makes.
+
+    When the trusted checker hands it to a learner's smoke test (a handle), the learner's
+    code may use it, its collections, and the containers and images they return, as docker-py
+    documents them (graders.remote.exposed); ``engine`` stays the checker's."""
 
     def __init__(self, engine: StandInEngine) -> None:
-        from docker.models.containers import ContainerCollection
-        from docker.models.images import ImageCollection
+        from docker.models.containers import Container, ContainerCollection
+        from docker.models.images import Image, ImageCollection
+
+        exposed(Container)
+        exposed(Image)
 
         self.engine = engine
         self.api = _StandInAPI(engine)
 
+        @exposed
         class Images(ImageCollection):
             def build(self, **kwargs: Any) -> tuple[Any, Iterator[dict]]:
                 image = engine.build(**kwargs)
@@ -1888,6 +2009,7 @@ class _StandInClient:
             def list(self, *args: Any, **kwargs: Any) -> list:
                 return [self.get(i.id) for i in {i.id: i for i in engine.images.values()}.values()]
 
+        @exposed
         class Containers(ContainerCollection):
             def run(
                 self,
@@ -2154,8 +2276,24 @@ def grade_smoke_test(
     :class:`StandInEngine` (the real service as a local process), and says so plainly.
     For every scenario: what it returns (or that it raises when the container cannot
     serve), and that no container is left behind. Returns "engine", "stand-in" or "none".
+
+    Graded by the trusted checker (``smoke_test`` is a proxy of the learner's function), it
+    always runs against the stand-in engine: a real engine's client would give the learner's
+    code the host. Its containers' ports are then opened in the learner's kernel.
     """
     expected = model_predictions(model_path, payload)
+    tunnel = tunnel_for(smoke_test)
+    if tunnel is not None:
+        report.note(
+            "graded against a STAND-IN engine (each container is the service started as a "
+            "local process): grading never gives a submission a Docker engine."
+        )
+        with StandInEngine(tunnel) as engine:
+            for scenario in scenarios:
+                _grade_scenario_standin(
+                    report, smoke_test, engine, service_dir, scenario, payload, expected, timeout
+                )
+        return "stand-in"
     client, description = engine_client(timeout=60)
     try:
         return _grade_smoke_test(
@@ -2391,6 +2529,7 @@ def _grade_scenario_standin(
 ) -> None:
     standin = {"serving": "serving", "crashes": "missing-model", "never-ready": "never-ready"}
     context = scenario_context(service_dir, standin[scenario], PROBE_DOCKERFILE)
+    engine.allow(context)
     before = set(engine.leftovers())
     builds_before = len(engine.builds)
     base = "mlops-standin-base:3.11"  # a name no default could produce by accident

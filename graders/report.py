@@ -174,8 +174,10 @@ class Report:
             self.abandon()
 
     def note(self, text: str) -> None:
-        """Something worth telling the student that is not a failure (e.g. a skipped live check)."""
-        self.notes.append(text)
+        """Something worth telling the student that is not a failure (e.g. a skipped live check);
+        said once however often a check reaches it."""
+        if text not in self.notes:
+            self.notes.append(text)
 
     @contextlib.contextmanager
     def attempt(self, location: str, *, hint: str | None = None) -> Iterator[io.StringIO]:

@@ -13,20 +13,44 @@ declared with :func:`graders.remote.codec.remote_data`), which the check then ju
 function must be part of the graders package (the learner's kernel imports it from there,
 so no check code, hidden or not, is sent to it), and whatever it returns is the learner's
 answer: a kernel that changes it can only forge what it computes.
+
+The other way round, a check may hand learner code an object of its own to use (a stand-in
+Docker client): the learner's side then holds a handle, and each use is a request to the
+checker. Learner code may call such a handle, and read attributes of it that are data. An
+attribute that is an object (``client.images``) or a method (``container.reload``) is handed
+out only when its class is declared with :func:`exposed`: that class's public surface is
+meant for learner code, and nothing else of the checker's is reachable from it.
 """
 
 from __future__ import annotations
 
 import functools
 import importlib
+import types
 from collections.abc import Callable
 from typing import Any, TypeVar
 
 from graders.remote.codec import remote_data
 
-__all__ = ["learner_function", "learner_side", "remote_data"]
+__all__ = ["exposed", "is_exposed", "learner_function", "learner_side", "remote_data"]
 
 F = TypeVar("F", bound=Callable[..., Any])
+
+# Classes of the checker's whose public attributes learner code may hold as handles.
+EXPOSED: set[type] = set()
+
+
+def exposed(cls: type) -> type:
+    """Declare ``cls``'s public attributes and methods fit for learner code (see above)."""
+    EXPOSED.add(cls)
+    return cls
+
+
+def is_exposed(value: Any) -> bool:
+    """``value`` is an instance of an exposed class, or a method bound to one."""
+    owner = value.__self__ if isinstance(value, types.MethodType) else value
+    return type(owner) in EXPOSED
+
 
 # Qualified name -> the undecorated function, for every @learner_side function imported.
 LEARNER_SIDE: dict[str, Callable[..., Any]] = {}

@@ -139,8 +139,19 @@ def _work_path(relative: Any) -> Path:
     return Path.cwd() / path
 
 
+_socket_folder = ""
+
+
+def socket_folder() -> str:
+    """The folder of the agent's socket, where the checker places sockets the learner's side
+    may connect to (graders/remote/tunnel.py)."""
+    return _socket_folder
+
+
 def serve(path: str, namespace: dict | None = None, accept_timeout: float = 30.0) -> None:
     """Answer one checker connection on the Unix socket ``path`` until it says goodbye."""
+    global _socket_folder
+    _socket_folder = os.path.dirname(os.path.abspath(path))
     if namespace is None:
         from IPython import get_ipython
 

@@ -11,6 +11,7 @@ grading of a smoke test on a real engine, with an image that serves and one that
 
 from __future__ import annotations
 
+import contextlib
 import json
 import time
 import urllib.request
@@ -378,6 +379,131 @@ def test_standin_engine_catches_a_leak(no_engine):
     report = Report("stand-in leak")
     df.grade_smoke_test(report, leaky_smoke_test, MODEL, SERVICE, payload=PAYLOAD)
     assert any("left containers behind" in f.message for f in report.findings), report.to_text()
+
+
+@pytest.fixture
+def tunnelled(link, monkeypatch, tmp_path_factory):
+    """A learner's function as the trusted checker sees it (a proxy), with a folder for the
+    tunnel's sockets on both sides, as the agent's socket folder is when graded."""
+    from graders.remote import agent
+
+    folder = tmp_path_factory.mktemp("agent")
+    monkeypatch.setattr(agent, "_socket_folder", str(folder))
+
+    def make(function):
+        connection = link({"smoke_test": function})
+        connection.checker.agent_folder = str(folder)
+        return connection.names("smoke_test")["smoke_test"]
+
+    return make
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("where", ["checker"], indirect=True)
+def test_graded_by_the_checker_the_smoke_test_gets_the_standin_through_a_tunnel(tunnelled, where):
+    """The learner's smoke test reaches each container's published port in its own kernel;
+    the service runs in a sandbox of its own; a real engine, if any, is never handed over."""
+    report = Report("checker")
+    remote = tunnelled(solution_smoke_test)
+    how = df.grade_smoke_test(
+        report, remote, MODEL, SERVICE, payload=PAYLOAD, scenarios=("serving", "crashes")
+    )
+    assert how == "stand-in"
+    assert report.ok, report.to_text()
+    assert "grading never gives a submission a Docker engine" in report.notes[0]
+    assert df.engine_client(timeout=2)[0] is None  # sandboxed: no engine for anything
+
+
+@pytest.mark.slow
+def test_graded_by_the_checker_a_leak_is_still_caught(tunnelled):
+    report = Report("checker leak")
+    df.grade_smoke_test(report, tunnelled(leaky_smoke_test), MODEL, SERVICE, payload=PAYLOAD)
+    assert any("left containers behind" in f.message for f in report.findings), report.to_text()
+
+
+def test_graded_by_the_checker_the_engine_builds_only_the_context_it_gave(tunnelled, tmp_path):
+    """A hostile smoke test asks the checker's engine to build (and so run) a folder of its
+    choosing (the course, or its own files through /proc), and walks from the client it was
+    handed to the checker's engine: only docker-py's own surface is there."""
+    chosen = tmp_path / "elsewhere"
+    (chosen / "app").mkdir(parents=True)
+    (chosen / "Dockerfile").write_text("FROM python:3.11-slim\n")
+    (chosen / "app" / "main.py").write_text("raise SystemExit('ran')\n")
+    tried = []
+
+    reached = []
+
+    def hostile(client, context, **kwargs):
+        for path, dockerfile in [(chosen, None), (context, "../../../etc/passwd")]:
+            try:
+                client.images.build(path=str(path), dockerfile=dockerfile)
+            except Exception as exc:
+                tried.append(str(exc))
+        for walk in (
+            lambda: client.engine.folder,  # the checker's engine and its records
+            lambda: client.api.engine.builds,
+            lambda: client.images.client.engine,
+            lambda: client.images.model,  # a class
+        ):
+            with contextlib.suppress(AttributeError):
+                reached.append(walk())
+        return {"prediction": None, "logs": ""}
+
+    report = Report("hostile")
+    df.grade_smoke_test(
+        report, tunnelled(hostile), MODEL, SERVICE, payload=PAYLOAD, scenarios=("serving",)
+    )
+    assert len(tried) == 2, tried
+    assert "builds only the context smoke_test was given" in tried[0]
+    assert "must be within the build context" in tried[1]
+    assert reached == []
+    assert not report.ok
+
+
+def test_a_tunnel_relays_bytes_and_closes(link, monkeypatch, tmp_path_factory):
+    import socket
+    import threading
+
+    from graders.remote import agent
+    from graders.remote.tunnel import Tunnel
+
+    folder = tmp_path_factory.mktemp("agent")
+    monkeypatch.setattr(agent, "_socket_folder", str(folder))
+    server_path = folder / "server.sock"
+    server = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    server.bind(str(server_path))
+    server.listen(4)
+
+    def echo():
+        while True:
+            try:
+                connection, _ = server.accept()
+            except OSError:
+                return
+            with connection:
+                connection.sendall(b"echo: " + connection.recv(100))
+
+    threading.Thread(target=echo, daemon=True).start()
+
+    def ask(port):
+        with socket.create_connection(("127.0.0.1", port), timeout=5) as sock:
+            sock.sendall(b"hello")
+            sock.shutdown(socket.SHUT_WR)
+            return sock.recv(100).decode()
+
+    connection = link({"ask": ask})
+    connection.checker.agent_folder = str(folder)
+    remote = connection.names("ask")["ask"]
+    tunnel = Tunnel(remote)
+    port = tunnel.publish(server_path)
+    assert remote(port) == "echo: hello"  # asked from the learner's side
+    with pytest.raises(OSError):
+        tunnel.publish(server_path, port)  # the kernel's port is taken
+    tunnel.close(port)
+    with pytest.raises(ConnectionRefusedError):
+        socket.create_connection(("127.0.0.1", port), timeout=2)
+    assert not [p for p in folder.iterdir() if p.name.startswith("t")]
+    server.close()
 
 
 def _docker_client():
