@@ -34,6 +34,7 @@ import multiprocessing
 import os
 import random
 import shutil
+import sys
 import tempfile
 import time
 from dataclasses import asdict, dataclass, field
@@ -204,6 +205,7 @@ def _run_pool(root, module, students, workers, settings, notebook_timeout, progr
     results: dict[str, StudentResult] = {}
     scratch = Path(tempfile.mkdtemp(prefix="mlops-grade-results-"))
     pool: list[_Worker] = []
+    started: list[int] = []  # every worker's pid, for the last sweep of sandboxes
     bar = tqdm(
         total=len(students),
         unit="notebook",
@@ -222,6 +224,7 @@ def _run_pool(root, module, students, workers, settings, notebook_timeout, progr
             pool = [w for w in pool if w.usable()]
             while len(pool) < min(workers, len(pending) + sum(bool(w.student) for w in pool)):
                 pool.append(_Worker(context, root, module.id, settings))
+                started.append(pool[-1].process.pid)
             for worker in pool:
                 if pending and worker.student is None:
                     student = pending.pop(0)
@@ -247,7 +250,25 @@ def _run_pool(root, module, students, workers, settings, notebook_timeout, progr
             worker.stop(gracefully=worker.student is None)
         bar.close()
         shutil.rmtree(scratch, ignore_errors=True)
+        _sweep_sandboxes(started)
     return [results[s] for s in students]
+
+
+def _sweep_sandboxes(worker_pids: list[int]) -> None:
+    """Every worker removed its sandboxes' cgroups when it stopped, waiting up to 15 s for
+    their processes to die; under load (a fork bomb, memory reclaim) that can take longer.
+    Try once more with more patience, and say plainly what is left."""
+    from course.sandbox import remove_leftovers
+
+    for pid in worker_pids:
+        for group in remove_leftovers(pid, seconds=60):
+            procs = group / "cgroup.procs"
+            still = procs.read_text().split() if procs.is_file() else []
+            print(
+                f"warning: sandbox cgroup {group} could not be removed; processes still "
+                f"in it: {' '.join(still) or 'none'}",
+                file=sys.stderr,
+            )
 
 
 class _Worker:

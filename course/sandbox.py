@@ -198,9 +198,10 @@ class Cgroup:
                 found |= {int(line) for line in procs.read_text().split()}
         return found
 
-    def remove(self, seconds: float = 15.0) -> None:
+    def remove(self, seconds: float = 15.0) -> list[Path]:
         """Kill whatever is still in the group, then remove it (a group can only be removed
-        once its last process is gone, and a killed process takes a moment to go)."""
+        once its last process is gone, and a killed process takes a moment to go). Returns
+        the folders that could not be removed within ``seconds``."""
         deadline = time.monotonic() + seconds
         while self.folders and time.monotonic() < deadline:
             for pid in self.pids():
@@ -212,16 +213,19 @@ class Cgroup:
                     self.folders.remove(folder)
             if self.folders:
                 time.sleep(0.02)
+        return list(self.folders)
 
 
-def remove_leftovers(grader_pid: int) -> None:
+def remove_leftovers(grader_pid: int, seconds: float = 15.0) -> list[Path]:
     """Remove the cgroups and folders of sandboxes whose grader died without cleaning up
-    (a grading worker killed at the notebook limit): ``mlops-sandbox-<pid>-*``."""
+    (a grading worker killed at the notebook limit): ``mlops-sandbox-<pid>-*``. Returns the
+    cgroups still there after ``seconds`` (their processes would not die)."""
     pattern = f"{PREFIX}-{grader_pid}-*"
     groups = [folder for parent in cgroup_parents() for folder in parent.glob(pattern)]
-    Cgroup([g for g in groups if g.is_dir()]).remove()
+    left = Cgroup([g for g in groups if g.is_dir()]).remove(seconds) if groups else []
     for folder in Path(tempfile.gettempdir()).glob(pattern):
         shutil.rmtree(folder, ignore_errors=True)
+    return left
 
 
 def rlimits(settings: Sandbox, cgroup: Cgroup | None) -> list[str]:
