@@ -67,10 +67,7 @@ def learner_side(function: F) -> F:
     def dispatch(*args: Any, **kwargs: Any) -> Any:
         from graders.remote.peer import Remote
 
-        proxy = next(
-            (v for v in [*args, *kwargs.values()] if isinstance(v, Remote)),
-            None,
-        )
+        proxy = _first_proxy([*args, *kwargs.values()], Remote)
         if proxy is None:  # the learner's own kernel, or plain Python
             return function(*args, **kwargs)
         peer = proxy._peer
@@ -82,6 +79,20 @@ def learner_side(function: F) -> F:
         )
 
     return dispatch  # type: ignore[return-value]
+
+
+def _first_proxy(values: list, remote: type, depth: int = 0) -> Any:
+    """The first proxy among ``values``, looking into lists, tuples and dict values too (a
+    check passes a learner's definitions as a list)."""
+    for value in values:
+        if isinstance(value, remote):
+            return value
+        if depth < 3 and isinstance(value, (list, tuple, dict)):
+            inner = list(value.values()) if isinstance(value, dict) else list(value)
+            found = _first_proxy(inner, remote, depth + 1)
+            if found is not None:
+                return found
+    return None
 
 
 def learner_function(name: str) -> Callable[..., Any]:

@@ -247,6 +247,17 @@ def test_learner_side_helpers_run_beside_the_learners_objects(link):
     }
 
 
+def test_a_learner_side_helper_finds_proxies_inside_lists(link):
+    """A check may pass a learner's definitions as a list: the helper still runs on the
+    learner's side."""
+    from graders.remote import _first_proxy
+    from graders.remote.peer import Remote
+
+    remote = link({"made": dict}).names("made")["made"]
+    assert _first_proxy([1, [2, {"k": (remote,)}]], Remote) is remote
+    assert _first_proxy([1, [2, {"k": (3,)}]], Remote) is None
+
+
 def test_only_graders_functions_run_on_the_learners_side():
     from graders.remote import learner_function, learner_side
 
