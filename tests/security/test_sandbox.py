@@ -303,6 +303,12 @@ def _sandbox_cgroups() -> list[Path]:
     return [p for p in Path("/sys/fs/cgroup").rglob("mlops-sandbox-*") if p.is_dir()]
 
 
+def _orphaned(groups: set[Path]) -> list[Path]:
+    """Cgroups whose grading process has ended (``mlops-sandbox-<pid>-<id>``). Tests run in
+    parallel: another test's grading, still running, has sandboxes of its own."""
+    return sorted(g for g in groups if not psutil.pid_exists(int(g.name.split("-")[2])))
+
+
 def _marked_processes() -> list[str]:
     found = []
     for process in psutil.process_iter(["pid", "cmdline"]):
@@ -413,7 +419,7 @@ def hostile_class(tmp_path_factory):
                 "canary": canary.read_text(),
                 "tmp_marks": sorted(str(p) for p in Path("/tmp").glob(f"{MARKER}.txt")),
                 "processes": _marked_processes(),
-                "cgroups_left": sorted(set(_sandbox_cgroups()) - cgroups_before),
+                "cgroups_left": _orphaned(set(_sandbox_cgroups()) - cgroups_before),
                 "listener": listener.connections,
                 "seconds": seconds,
             }
