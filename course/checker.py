@@ -175,7 +175,9 @@ class Mirror:
         seen: dict[str, tuple[int, int]] = {}
         budget = [MAX_SYNC_BYTES]
         try:
-            top = os.open(self.workdir, os.O_RDONLY | os.O_DIRECTORY)
+            # not through a link: the learner may replace its working folder by one, whose
+            # absolute target the checker would resolve on the host
+            top = os.open(self.workdir, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW)
         except OSError as exc:
             self._skip(f"the kernel's folder cannot be read ({exc.strerror})")
             return
@@ -418,13 +420,26 @@ def _jsonable(value: Any) -> Any:
     return json.loads(json.dumps(value, default=str))
 
 
+def connect_unix_nofollow(sock: socket.socket, path: str) -> None:
+    """Connect to the Unix socket ``path`` only if it is one, not a link to another: a
+    learner could put a link in its sandbox whose absolute target the checker, reaching the
+    sandbox through /proc/<pid>/root, would resolve on the host (the Docker socket)."""
+    fd = os.open(path, os.O_PATH | os.O_NOFOLLOW)
+    try:
+        if not stat.S_ISSOCK(os.fstat(fd).st_mode):
+            raise ConnectionRefusedError(f"{path} is not a socket")
+        sock.connect(f"/proc/self/fd/{fd}")  # the very socket the descriptor names
+    finally:
+        os.close(fd)
+
+
 def connect(path: str, timeout: float) -> CheckerPeer:
     """Connect to the learner's agent, which the grader has just asked to listen."""
     deadline = time.monotonic() + CONNECT_SECONDS
     while True:
         sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
         try:
-            sock.connect(path)
+            connect_unix_nofollow(sock, path)
             break
         except (FileNotFoundError, ConnectionRefusedError):
             sock.close()

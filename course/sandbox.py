@@ -334,6 +334,10 @@ def bwrap_command(
         "--ro-bind", str(staging / "etc" / "group"), "/etc/group",
         "--ro-bind", str(staging / "etc" / "hostname"), "/etc/hostname",
         "--ro-bind", str(staging / "run"), RUN,
+        # the sandbox's root read-only: the grader reaches the kernel's folders through
+        # /proc/<pid>/root/run/kernel and /proc/<pid>/root/home/student, and a learner who
+        # could rename /run or /home and put a symlink there would send it elsewhere
+        "--remount-ro", "/",
         "--clearenv",
         "--setenv", "HOME", HOME,
         "--setenv", "USER", "student",

@@ -9,7 +9,7 @@ import subprocess
 import nbformat
 import pytest
 
-from course.checker import CheckerPeer, Mirror, is_work_path
+from course.checker import CheckerPeer, Mirror, connect_unix_nofollow, is_work_path
 from course.sandbox import Sandbox, program_command, unavailable_reason
 from course.trusted import answer_names, bound_names, checker_cells
 
@@ -84,6 +84,34 @@ def test_the_mirror_copies_regular_files_and_never_follows_a_link(tmp_path):
     (learner / "k_work" / "deep" / "more.txt").unlink()
     mirror.pull()
     assert not (checker / "k_work" / "deep" / "more.txt").exists()
+
+
+def test_a_working_folder_replaced_by_a_link_is_not_followed(tmp_path):
+    """The learner renames its working folder and puts a link to another's in its place:
+    reached through /proc/<pid>/root, the link's absolute target would be the host's."""
+    other = tmp_path / "classmate"
+    (other / "k_work").mkdir(parents=True)
+    (other / "k_work" / "answer.yaml").write_text("a classmate's answer")
+    learner, checker = tmp_path / "learner", tmp_path / "checker"
+    checker.mkdir()
+    os.symlink(other, learner)
+    mirror = Mirror(checker, str(learner))
+    mirror.pull()
+    assert not any(checker.rglob("*"))
+    assert any("cannot be read" in note for note in mirror.skipped)
+
+
+def test_the_checker_connects_only_to_a_socket_never_through_a_link(tmp_path):
+    real = tmp_path / "real.sock"
+    server = socket.socket(socket.AF_UNIX)
+    server.bind(str(real))
+    server.listen(1)
+    os.symlink(real, tmp_path / "agent.sock")  # a learner's link to a socket it chose
+    with socket.socket(socket.AF_UNIX) as client, pytest.raises(ConnectionRefusedError):
+        connect_unix_nofollow(client, str(tmp_path / "agent.sock"))
+    with socket.socket(socket.AF_UNIX) as client:
+        connect_unix_nofollow(client, str(real))
+    server.close()
 
 
 def test_exceptions_of_instructor_classes_arrive_as_those_classes():
