@@ -460,7 +460,9 @@ def sandbox_learner_programs() -> None:
     settings = Sandbox()
     if settings.enabled and unavailable_reason(settings.bwrap) is None:
         isolation.install(
-            lambda command, folder, cwd: program_command(settings, folder, command, cwd=cwd)
+            lambda command, folder, cwd, env: program_command(
+                settings, folder, command, cwd=cwd, env=env
+            )
         )
 
 

@@ -361,13 +361,18 @@ def bwrap_command(
 
 
 def program_command(
-    settings: Sandbox, folder: Path, command: list[str], *, cwd: Path | None = None
+    settings: Sandbox,
+    folder: Path,
+    command: list[str],
+    *,
+    cwd: Path | None = None,
+    env: dict[str, str] | None = None,
 ) -> list[str]:
     """The command line that runs a learner's program (a test suite, a script) which a
     check started in the trusted checker: in a fresh sandbox where only ``folder`` (the copy
     the check prepared) is writable, the system and Python read-only, with no network and
     its own processes, under the same limits as a kernel (graders/isolation.py). It starts
-    in ``cwd`` (default ``folder``)."""
+    in ``cwd`` (default ``folder``), with exactly ``env`` as its environment when given."""
     bwrap = shutil.which(settings.bwrap) or settings.bwrap
     enter = enter_command()
     for limit in rlimits(settings, None):
@@ -386,6 +391,10 @@ def program_command(
     ]  # fmt: skip
     for path_ in read_only_paths():
         args += ["--ro-bind", str(path_), str(path_)]
+    if env is not None:
+        args.append("--clearenv")
+        for key, value in env.items():
+            args += ["--setenv", str(key), str(value)]
     workdir = cwd if cwd is not None else folder
     return [*args, "--bind", str(folder), str(folder), "--chdir", str(workdir), "--", *command]
 

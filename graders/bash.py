@@ -38,7 +38,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from graders.artefacts import read_artefact
-from graders.isolation import learner_command, sandboxed
+from graders.isolation import learner_process, sandboxed
 from graders.report import Report
 from graders.tools import tool_path
 
@@ -472,7 +472,7 @@ exit "$status"
 
 
 class _StartedInSandbox(_Started):
-    """The script under the launcher above, in the sandbox ``isolation.learner_command``
+    """The script under the launcher above, in the sandbox ``isolation.learner_process``
     builds: sandbox -> launcher -> script."""
 
     def __init__(self, script: Path, args: Sequence[str], root: Path, **popen) -> None:
@@ -487,7 +487,9 @@ class _StartedInSandbox(_Started):
             status=status_end,
             release=release_end,
         )
-        command = learner_command([bash_binary(), "-c", launcher, str(script), *args], root)
+        command, popen["env"] = learner_process(
+            [bash_binary(), "-c", launcher, str(script), *args], root, env=popen.get("env")
+        )
         try:
             super().__init__(command, pass_fds=(status_end, release_end), **popen)
         finally:

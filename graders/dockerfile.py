@@ -48,7 +48,7 @@ from pathlib import Path
 from typing import Any
 
 from graders.artefacts import read_artefact
-from graders.isolation import learner_command, sandboxed
+from graders.isolation import learner_process, sandboxed
 from graders.remote import exposed
 from graders.remote.tunnel import Tunnel, tunnel_for
 from graders.report import Report
@@ -1452,10 +1452,11 @@ def start_service(
             else ["--host", "127.0.0.1", "--port", str(port)]
         )
         command = [sys.executable, "-m", "uvicorn", "app.main:app", *listen]
+        argv, host_env = learner_process(command, service_dir, env=environment)
         return subprocess.Popen(
-            learner_command(command, service_dir),
+            argv,
             cwd=service_dir,
-            env=environment,
+            env=host_env,
             stdout=log,
             stderr=subprocess.STDOUT,
             stdin=subprocess.DEVNULL,

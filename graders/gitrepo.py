@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from graders.artefacts import read_artefact
-from graders.isolation import learner_command
+from graders.isolation import learner_process
 from graders.report import Report, short_repr
 from graders.tools import (
     DIFF_COMMANDS,
@@ -129,11 +129,12 @@ def run_script(report: Report, script: Path, workdir: Path, env: dict[str, str],
     # The script's text is handed to bash (its name as $0, as `bash version.sh` would), so
     # that in a sandbox of its own (graders/isolation.py) only the copy it works on is there.
     command = [str(tool_path("bash") or "bash"), "-c", text, str(script)]
+    argv, host_env = learner_process(command, workdir, env=env)
     try:
         done = subprocess.run(
-            learner_command(command, workdir),
+            argv,
             cwd=workdir,
-            env=env,
+            env=host_env,
             capture_output=True,
             text=True,
             timeout=timeout,

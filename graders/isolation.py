@@ -5,16 +5,21 @@ machine. In the trusted checker (course/checker.py), which runs outside every sa
 grader installs a wrapper (:func:`install`) that puts each such program in a fresh sandbox
 (course/sandbox.py, ``program_command``): only the folder the check prepared is writable,
 the system and Python are read-only, no network, its own processes. Every place the graders
-start a learner's program goes through :func:`learner_command`.
+start a learner's program goes through :func:`learner_process`.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 
-Wrapper = Callable[[list[str], Path, Path], list[str]]
+Wrapper = Callable[[list[str], Path, Path, Mapping[str, str] | None], list[str]]
 _wrapper: Wrapper | None = None
+
+# The environment of the grader's own processes that start a sandbox (sandbox_enter.py,
+# bwrap): never the learner's. A learner's LD_PRELOAD, given to them, would load a library
+# the learner wrote into the run's folder into a process outside the sandbox.
+HOST_ENV = {"PATH": "/usr/bin:/bin", "LANG": "C.UTF-8"}
 
 
 def install(wrapper: Wrapper | None) -> None:
@@ -22,15 +27,21 @@ def install(wrapper: Wrapper | None) -> None:
     _wrapper = wrapper
 
 
-def learner_command(
-    command: Sequence[str], folder: Path | str, cwd: Path | str | None = None
-) -> list[str]:
-    """``command`` as it must be started to run a learner's program in ``folder`` (the only
-    folder it may write), with ``cwd`` (``folder`` or a folder inside it) as its working
-    folder. Start it with the same ``cwd``: the sandbox sets its own, nothing else does."""
+def learner_process(
+    command: Sequence[str],
+    folder: Path | str,
+    cwd: Path | str | None = None,
+    env: Mapping[str, str] | None = None,
+) -> tuple[list[str], dict[str, str] | None]:
+    """The command line and environment to start a learner's program with, in ``folder``
+    (the only folder it may write) with ``cwd`` (``folder`` or a folder inside it) as its
+    working folder and ``env`` as its environment. Start it with the same ``cwd``. In a
+    sandbox, ``env`` is set inside it, and the process that builds the sandbox gets only
+    :data:`HOST_ENV`."""
     if _wrapper is None:
-        return list(command)
-    return _wrapper(list(command), Path(folder), Path(cwd if cwd is not None else folder))
+        return list(command), (dict(env) if env is not None else None)
+    where = Path(cwd if cwd is not None else folder)
+    return _wrapper(list(command), Path(folder), where, dict(env or HOST_ENV)), dict(HOST_ENV)
 
 
 def sandboxed() -> bool:

@@ -23,7 +23,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from graders.isolation import learner_command
+from graders.isolation import learner_process
 from graders.report import PLACEHOLDER_HINT, Report
 from graders.tools import PYTEST_SAFETY_ARGS, PYTEST_SAFETY_ENV, SAFE_PATH
 
@@ -88,9 +88,10 @@ def _pytest(
         "-rN",
         test_path,
     ]
+    argv, env = learner_process(command, root, env=env)
     try:
         done = subprocess.run(
-            learner_command(command, root),
+            argv,
             cwd=root,
             env=env,
             capture_output=True,

@@ -41,7 +41,7 @@ import jsonschema
 import yaml
 
 from graders.artefacts import read_artefact
-from graders.isolation import learner_command
+from graders.isolation import learner_process
 from graders.report import Report, short_repr
 
 YamlPath = tuple[str | int, ...]
@@ -1080,15 +1080,17 @@ class _Runner:
         remaining = self.deadline - time.monotonic()
         if remaining <= 1:
             return StepRun(name, index, label, "timeout", note="time budget used up")
+        argv, host_env = learner_process(
+            _shell_command(step.get("shell") or run_defaults.get("shell"), script),
+            self.scratch,
+            cwd,
+            env,
+        )
         try:
             done = subprocess.run(
-                learner_command(
-                    _shell_command(step.get("shell") or run_defaults.get("shell"), script),
-                    self.scratch,
-                    cwd,
-                ),
+                argv,
                 cwd=cwd,
-                env=env,
+                env=host_env,
                 capture_output=True,
                 text=True,
                 timeout=min(STEP_TIMEOUT, remaining),

@@ -27,7 +27,9 @@ def where(request):
     if reason is not None:
         pytest.skip(f"no sandbox here: {reason}")
     isolation.install(
-        lambda command, folder, cwd: program_command(settings, folder, command, cwd=cwd)
+        lambda command, folder, cwd, env: program_command(
+            settings, folder, command, cwd=cwd, env=env
+        )
     )
     try:
         yield request.param

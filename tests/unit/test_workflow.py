@@ -400,3 +400,27 @@ def test_a_course_tool_missing_here_is_noted_not_failed(project, tmp_path, monke
     assert report.ok, findings_text(report)
     assert run.steps[0].status == "unavailable"
     assert any("ruff" in note and "not installed" in note for note in report.notes)
+
+
+@pytest.mark.parametrize("where", ["checker"], indirect=True)
+def test_in_the_checker_a_steps_environment_never_reaches_the_graders_processes(
+    project, where, monkeypatch
+):
+    """A learner's workflow sets the environment of its steps (`env:`); the process that
+    builds the sandbox must not get it: an LD_PRELOAD naming a file an earlier step wrote
+    would load the learner's library outside the sandbox."""
+    from graders import isolation
+
+    argv, host_env = isolation.learner_process(
+        ["true"], project, env={"LD_PRELOAD": "./evil.so", "LEVEL": "step"}
+    )
+    assert host_env == isolation.HOST_ENV
+    assert "--clearenv" in argv and argv[
+        argv.index("LD_PRELOAD") - 1 : argv.index("LD_PRELOAD") + 2
+    ] == ["--setenv", "LD_PRELOAD", "./evil.so"]
+    monkeypatch.setenv("GRADER_SECRET", "s3cret")
+    steps = {
+        "test": '- run: test "$LEVEL" = step && test -z "$GRADER_SECRET"\n  env:\n    LEVEL: step\n'
+    }
+    run = wf.run_jobs(workflow(steps).data, project, ["test"])
+    assert run.green, run.summary() + "\n" + "\n".join(s.output for s in run.steps)
