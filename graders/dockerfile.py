@@ -2289,12 +2289,9 @@ def grade_smoke_test(
             "graded against a STAND-IN engine (each container is the service started as a "
             "local process): grading never gives a submission a Docker engine."
         )
-        with StandInEngine(tunnel) as engine:
-            for scenario in scenarios:
-                _grade_scenario_standin(
-                    report, smoke_test, engine, service_dir, scenario, payload, expected, timeout
-                )
-        return "stand-in"
+        return _grade_on_standin(
+            report, smoke_test, tunnel, service_dir, scenarios, payload, expected, timeout
+        )
     client, description = engine_client(timeout=60)
     try:
         return _grade_smoke_test(
@@ -2346,7 +2343,22 @@ def _grade_smoke_test(
             "is the service started as a local process), not Docker. The points are the same; "
             "run the notebook where Docker runs to see it work for real."
         )
-    with StandInEngine() as engine:
+    return _grade_on_standin(
+        report, smoke_test, None, service_dir, scenarios, payload, expected, timeout
+    )
+
+
+def _grade_on_standin(
+    report: Report,
+    smoke_test: Any,
+    tunnel: Tunnel | None,
+    service_dir: Path,
+    scenarios: tuple[str, ...],
+    payload: dict,
+    expected: list[dict],
+    timeout: float,
+) -> str:
+    with StandInEngine(tunnel) as engine:
         for scenario in scenarios:
             _grade_scenario_standin(
                 report, smoke_test, engine, service_dir, scenario, payload, expected, timeout

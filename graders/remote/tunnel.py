@@ -77,6 +77,23 @@ def _accept_forever(listener: socket.socket, connect: Any, slots: threading.Sema
         threading.Thread(target=serve, daemon=True).start()
 
 
+def _close_listener(listener: socket.socket) -> None:
+    """Close a listening socket; ``shutdown`` first wakes the thread blocked in accept."""
+    with contextlib.suppress(OSError):
+        listener.shutdown(socket.SHUT_RDWR)
+    listener.close()
+
+
+def _relay_from(listener: socket.socket, target: str) -> None:
+    """Relay every connection ``listener`` accepts to the Unix socket ``target``, on a
+    thread of its own, until the listener is closed."""
+    threading.Thread(
+        target=_accept_forever,
+        args=(listener, _unix_connector(target), threading.Semaphore(MAX_CONNECTIONS)),
+        daemon=True,
+    ).start()
+
+
 def _unix_connector(path: str) -> Any:
     def connect() -> socket.socket:
         sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
@@ -114,12 +131,7 @@ def open_relay(anchor: Any, name: str, port: int) -> int:
         raise
     bound = listener.getsockname()[1]
     _RELAYS[bound] = listener
-    target = os.path.join(agent.socket_folder(), name)
-    threading.Thread(
-        target=_accept_forever,
-        args=(listener, _unix_connector(target), threading.Semaphore(MAX_CONNECTIONS)),
-        daemon=True,
-    ).start()
+    _relay_from(listener, os.path.join(agent.socket_folder(), name))
     return bound
 
 
@@ -128,9 +140,7 @@ def close_relay(anchor: Any, port: int) -> None:
     """In the learner's kernel: stop listening on ``port``."""
     listener = _RELAYS.pop(int(port), None)
     if listener is not None:
-        with contextlib.suppress(OSError):
-            listener.shutdown(socket.SHUT_RDWR)
-        listener.close()
+        _close_listener(listener)
 
 
 # -- the checker's side ------------------------------------------------------------------------
@@ -160,21 +170,13 @@ class Tunnel:
         except OSError:
             listener.close()
             raise
-        threading.Thread(
-            target=_accept_forever,
-            args=(
-                listener,
-                _unix_connector(str(server_socket)),
-                threading.Semaphore(MAX_CONNECTIONS),
-            ),
-            daemon=True,
-        ).start()
+        _relay_from(listener, str(server_socket))
         try:
             bound = open_relay(self.anchor, name, port)
             if not isinstance(bound, int) or isinstance(bound, bool):
                 raise OSError(f"the kernel did not say which port it opened: {bound!r}")
         except BaseException:
-            self._close_listener(listener, path)
+            self._remove(listener, path)
             raise
         self.listeners[bound] = (listener, path)
         return bound
@@ -184,7 +186,7 @@ class Tunnel:
         listener, path = self.listeners.pop(port, (None, None))
         if listener is None or path is None:
             return
-        self._close_listener(listener, path)
+        self._remove(listener, path)
         with contextlib.suppress(Exception):
             close_relay(self.anchor, port)
 
@@ -193,10 +195,8 @@ class Tunnel:
             self.close(port)
 
     @staticmethod
-    def _close_listener(listener: socket.socket, path: Path) -> None:
-        with contextlib.suppress(OSError):
-            listener.shutdown(socket.SHUT_RDWR)
-        listener.close()
+    def _remove(listener: socket.socket, path: Path) -> None:
+        _close_listener(listener)
         with contextlib.suppress(OSError):
             path.unlink()
 

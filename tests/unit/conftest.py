@@ -20,17 +20,14 @@ def where(request):
     if request.param == "kernel":
         yield request.param
         return
-    from course.sandbox import Sandbox, program_command, unavailable_reason
+    from course.checker import sandbox_learner_programs
+    from course.sandbox import Sandbox, unavailable_reason
 
-    settings = Sandbox()
-    reason = unavailable_reason(settings.bwrap)
+    reason = unavailable_reason(Sandbox().bwrap)
     if reason is not None:
         pytest.skip(f"no sandbox here: {reason}")
-    isolation.install(
-        lambda command, folder, cwd, env: program_command(
-            settings, folder, command, cwd=cwd, env=env
-        )
-    )
+    sandbox_learner_programs()  # as the checker does
+    assert isolation.sandboxed()
     try:
         yield request.param
     finally:
