@@ -39,6 +39,7 @@ from course import catalog, exchange, results
 from course.autograde import StudentResult, grade
 from course.scratch import ScratchCourse
 from course.submissions import answer_cells, check_cells, nbgrader_meta
+from course.trusted import answer_names
 
 REPO = Path(__file__).resolve().parents[1]
 WRONG_ANSWERS = REPO / "tests" / "wrong_answers"
@@ -248,6 +249,61 @@ for folder in [Path.cwd(), *Path.cwd().parents]:
 print("found:", found)
 """
 
+# Every answer, and every helper a check runs beside the answers (graders.remote's
+# learner_side functions), is an object that says yes to everything: equal to any expected
+# value, containing anything, true, callable, with every attribute. Read by the checker, it
+# must earn nothing (issue 17: the checker decides equality and membership itself).
+ANYTHING = """\
+class Anything:
+    def __eq__(self, other):
+        return True
+
+    def __ne__(self, other):
+        return False
+
+    def __contains__(self, item):
+        return True
+
+    def __bool__(self):
+        return True
+
+    def __len__(self):
+        return 1
+
+    def __getattr__(self, name):
+        return self
+
+    def __getitem__(self, key):
+        return self
+
+    def __call__(self, *args, **kwargs):
+        return self
+
+    def __iter__(self):
+        return iter([self])
+
+    def __hash__(self):
+        return 0
+"""
+ANSWERS_ANYTHING = (
+    "import graders.remote\n\n\n"
+    + ANYTHING
+    + """
+
+class EveryHelper(dict):
+    def __contains__(self, name):
+        return True
+
+    def __getitem__(self, name):
+        return lambda *args, **kwargs: Anything()
+
+
+graders.remote.LEARNER_SIDE = EveryHelper()
+for _name in {names!r}:
+    globals()[_name] = Anything()
+"""
+)
+
 
 @dataclass
 class Student:
@@ -333,12 +389,23 @@ def build_students(
         Student("duplicates-cells", duplicated, first_earned),
         Student("patches-a-grader", insert_after_setup(unanswered, PATCH_GRADER), zero),
         Student("patches-builtins", insert_after_setup(unanswered, PATCH_BUILTINS), zero),
+        Student("answers-anything", answering_anything(release), zero),
         Student(
             "reads-solutions",
             insert_after_setup(unanswered, READ_SOLUTIONS.format(module=module_id)),
             zero,
         ),
     ]
+
+
+def answering_anything(release: NotebookNode) -> NotebookNode:
+    """A blank release whose every answer cell binds the module's answer names to objects
+    that say yes to everything, after switching the learner-side helpers to them too."""
+    names = sorted(answer_names(release))
+    attack = ANSWERS_ANYTHING.format(names=names)
+    answered = fill_answers(release, release, dict.fromkeys(answer_cells(release), attack))
+    first_check = f"{next(iter(answer_cells(release)))}_test"
+    return keep_only_graded_cells_after(answered, first_check)
 
 
 # -- the class, taken through the instructor's path --------------------------------------------

@@ -305,14 +305,10 @@ class Peer:
             return (repr if op == "repr" else str)(target)[:MAX_TEXT]
         if op == "getitem":
             return target[self.decode(message.get("key"))]
-        if op == "contains":
-            return self.decode(message.get("key")) in target
         if op == "len":
             return len(target)
         if op == "bool":
             return bool(target)
-        if op == "eq":
-            return bool(target == self.decode(message.get("other")))
         if op == "iter":
             return Iteration(iter(target))
         if op == "next":
@@ -459,8 +455,11 @@ class Remote:
     def __getitem__(self, key: Any) -> Any:
         return self._peer.request("getitem", target=self._handle, key=self._peer.encode(key))
 
+    # Equality and membership are decided here, never asked of the other side: an object
+    # whose __eq__ (or __contains__) says yes to everything would otherwise pass every
+    # comparison a check makes with an expected value it never had to compute.
     def __contains__(self, key: Any) -> bool:
-        return bool(self._peer.request("contains", target=self._handle, key=self._peer.encode(key)))
+        return any(item is key or item == key for item in self)
 
     def __len__(self) -> int:
         length = self._peer.request("len", target=self._handle)
@@ -472,7 +471,11 @@ class Remote:
         return self._peer.request("bool", target=self._handle) is True
 
     def __eq__(self, other: object) -> bool:
-        return self._peer.request("eq", target=self._handle, other=self._peer.encode(other)) is True
+        return (
+            isinstance(other, Remote)
+            and other._peer is self._peer
+            and other._handle == self._handle
+        )
 
     def __ne__(self, other: object) -> bool:
         return not self.__eq__(other)

@@ -272,3 +272,24 @@ def test_only_graders_functions_run_on_the_learners_side():
     helper.__module__ = "tests.unit"
     with pytest.raises(ValueError):
         learner_side(helper)
+
+
+def test_a_learner_object_cannot_declare_itself_equal_to_the_expected_answer(link):
+    """An object whose ``__eq__`` says yes to everything (and ``__contains__`` too) would pass
+    every ``check_equal`` of a check, hidden ones included, without computing anything: so
+    the checker decides equality and membership itself, from data, never by asking."""
+    from graders import Report
+    from tests.classroom import ANYTHING
+
+    namespace: dict = {}
+    exec(ANYTHING, namespace)  # the class the answers-anything student binds its answers to
+    names = link({"answer": lambda *args: namespace["Anything"]()}).names("answer")
+    found = names["answer"]()
+    report = Report("the hidden test")
+    report.check_equal(found, [3, 1, 2], "sort([2, 3, 1])", "should be sorted")
+    report.check_equal([3, 1, 2], found, "sort([2, 3, 1])", "should be sorted")
+    assert len(report.findings) == 2
+    assert found != {"a": 1}
+    assert found != 42
+    assert "hidden" not in found  # tested against its items, each only itself
+    assert found == found  # the same object is still itself
