@@ -39,6 +39,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from graders.remote import remote_data
+from graders.remote.codec import is_data
 from graders.report import PLACEHOLDER_HINT, Report, short_repr
 
 RUN_TIMEOUT = 20.0  # seconds for one isolated scenario (one or a few Dagster runs)
@@ -47,6 +49,7 @@ OUTPUT_TAIL = 6000  # characters of the child's log kept for the student
 # -- what a run looked like, as plain data -----------------------------------------------------
 
 
+@remote_data
 @dataclass(frozen=True)
 class StepError:
     """A step that raised: which step, what it raised, and where in the student's code."""
@@ -60,6 +63,7 @@ class StepError:
         return f"{self.error_type}: {self.message}" if self.message else self.error_type
 
 
+@remote_data
 @dataclass(frozen=True)
 class Materialization:
     asset: str  # the asset key, parts joined with "/"
@@ -67,6 +71,7 @@ class Materialization:
     metadata: dict[str, Any]
 
 
+@remote_data
 @dataclass(frozen=True)
 class CheckEvaluation:
     asset: str
@@ -77,6 +82,7 @@ class CheckEvaluation:
     metadata: dict[str, Any]
 
 
+@remote_data
 @dataclass(frozen=True)
 class RunSummary:
     """What one Dagster run did, in the order it happened."""
@@ -243,12 +249,21 @@ def plain_metadata(metadata: Mapping[str, Any]) -> dict[str, Any]:
             raw = raw.fspath
         elif hasattr(raw, "text") and not isinstance(raw, str):
             raw = raw.text
-        try:
-            pickle.dumps(raw)
-        except Exception:
+        if not _is_plain(raw):  # it must cross to the checker as data (graders.remote)
             raw = repr(raw)
         plain[str(key)] = raw
     return plain
+
+
+def _is_plain(value: Any) -> bool:
+    """Data that crosses to the checker (graders.remote) and through the child's pipe."""
+    if not is_data(value):
+        return False
+    try:
+        pickle.dumps(value)
+    except Exception:
+        return False
+    return True
 
 
 def _step_error(step: str, error: Any, user_failure: Any) -> StepError:
@@ -303,6 +318,7 @@ def _where_in_student_code(stack: Sequence[str]) -> str | None:
 # -- running a scenario in an isolated child process -------------------------------------------
 
 
+@remote_data
 @dataclass(frozen=True)
 class Outcome:
     """How an isolated scenario ended: its value, or the error it raised, or a timeout."""
@@ -530,7 +546,7 @@ def lineage(definitions: Iterable[Any]) -> dict[str, list[str]]:
     Asset checks appear as ``asset:check`` depending on the asset they check.
     """
     graph: dict[str, list[str]] = {}
-    for item in _flatten(definitions):
+    for item in flatten(definitions):
         for key, parents in (getattr(item, "asset_deps", None) or {}).items():
             graph[key.to_user_string()] = sorted(p.to_user_string() for p in parents)
         for spec in getattr(item, "check_specs", None) or ():
@@ -540,11 +556,11 @@ def lineage(definitions: Iterable[Any]) -> dict[str, list[str]]:
     return graph
 
 
-def _flatten(definitions: Iterable[Any]) -> list[Any]:
+def flatten(definitions: Iterable[Any]) -> list[Any]:
     items = []
     for item in definitions:
         if isinstance(item, (list, tuple)):
-            items.extend(_flatten(item))
+            items.extend(flatten(item))
         else:
             items.append(item)
     return items
@@ -599,7 +615,18 @@ def run_scenario(
 ) -> Any:
     """:func:`run_isolated` + :func:`expect_outcome`, inside a ``report.attempt`` block:
     returns the scenario's value, or records why there is none and leaves the block."""
-    outcome = run_isolated(scenario, timeout=timeout)
+    return outcome_value(report, run_isolated(scenario, timeout=timeout), location)
+
+
+def outcome_value(report: Report, outcome: Any, location: str) -> Any:
+    """The value of a scenario run beside the learner's definitions (graders.pipeline_runs),
+    inside a ``report.attempt`` block: or, after recording why there is none, leave it.
+
+    In the checker ``outcome`` is what the learner's kernel sent: anything but an Outcome
+    is a finding, never a crash of the check."""
+    if not isinstance(outcome, Outcome):
+        report.fail(location, "the scenario did not report how it ended", found=short_repr(outcome))
+        report.abandon()
     value = expect_outcome(report, outcome, location)
     if not outcome.ok:
         report.abandon()
@@ -865,7 +892,7 @@ def preview(
 
     ``kwargs`` go to ``dagster.materialize`` (``run_config``, ``resources``, ...).
     """
-    outcome = run_isolated(lambda: materialize(_flatten(build()), **kwargs), timeout=timeout)
+    outcome = run_isolated(lambda: materialize(flatten(build()), **kwargs), timeout=timeout)
     if outcome.ok:
         return outcome.value
     report = Report("preview")

@@ -100,6 +100,19 @@ def encode(value: Any, export: Export, depth: int = 0) -> Any:
     return export(value)
 
 
+def is_data(value: Any) -> bool:
+    """``value`` crosses as data (no part of it would become a handle)."""
+
+    def refuse(_: Any) -> dict:
+        raise CodecError("not data")
+
+    try:
+        encode(value, refuse)
+    except CodecError:
+        return False
+    return True
+
+
 def _encode_numeric(value: Any, kind: type) -> dict | None:
     """numpy and pandas values, without importing either unless the value is theirs."""
     module = kind.__module__.split(".", 1)[0]

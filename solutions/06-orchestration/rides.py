@@ -10,6 +10,7 @@ pipeline run takes a second or two.
 
 from __future__ import annotations
 
+import builtins
 from pathlib import Path
 
 import dagster as dg
@@ -114,16 +115,17 @@ class MemoryStore(ModelStore):
 
 class FlakyFeed:
     """The rides API: serves a day's rides, after failing ``failures`` times with ``error``
-    (``ConnectionError``: the network; ``ValueError``: the API sent data it cannot parse)."""
+    (``ConnectionError``: the network; ``ValueError``: the API sent data it cannot parse),
+    an exception class or the name of a built-in one."""
 
     def __init__(
         self,
         failures: int = 0,
-        error: type[Exception] = ConnectionError,
+        error: type[Exception] | str = ConnectionError,
         landing: str | Path = LANDING,
     ) -> None:
         self.failures = failures
-        self.error = error
+        self.error = _builtin_error(error) if isinstance(error, str) else error
         self.landing = Path(landing)
         self.calls = 0
 
@@ -132,3 +134,10 @@ class FlakyFeed:
         if self.calls <= self.failures:
             raise self.error(f"call {self.calls} to the rides API failed")
         return read_rides(self.landing, [day])
+
+
+def _builtin_error(name: str) -> type[Exception]:
+    error = getattr(builtins, name, None)
+    if not (isinstance(error, type) and issubclass(error, Exception)):
+        raise ValueError(f"{name!r} is not a built-in exception")
+    return error
