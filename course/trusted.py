@@ -30,6 +30,7 @@ import socket
 import subprocess
 import sys
 import tempfile
+import threading
 from pathlib import Path
 from typing import Any
 
@@ -184,20 +185,30 @@ class CheckerProcess:
             self.connection.close()
 
 
-def preloaded_modules(cells: list[dict]) -> list[str]:
-    """The modules the instructor's cells import, for the zygote to import once."""
+def preloaded_modules(cells: list[dict], support: Path | None = None) -> list[str]:
+    """The modules the instructor's cells import, and those the module's support code in
+    ``support`` imports (06's rides.py: scikit-learn), for the zygote to import once."""
     names: set[str] = {"graders", "graders.report", "graders.remote.peer", "graders.remote.codec"}
-    for cell in cells:
-        try:
-            tree = ast.parse(TransformerManager().transform_cell(cell["source"]))
-        except SyntaxError:
-            continue
-        for node in ast.walk(tree):
-            if isinstance(node, ast.Import):
-                names |= {alias.name for alias in node.names}
-            elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
-                names.add(node.module)
+    sources = [TransformerManager().transform_cell(cell["source"]) for cell in cells]
+    if support is not None:
+        sources += [path.read_text(errors="replace") for path in sorted(support.glob("*.py"))]
+    for source in sources:
+        names |= _imported_modules(source)
     return sorted(names)
+
+
+def _imported_modules(source: str) -> set[str]:
+    try:
+        tree = ast.parse(source)
+    except SyntaxError:
+        return set()
+    names: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            names |= {alias.name for alias in node.names}
+        elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+            names.add(node.module)
+    return names
 
 
 def _source_plan(source_path: Path) -> tuple[bool, list[dict], list[str]]:
@@ -227,7 +238,7 @@ class TrustedChecks:
             ignore=shutil.ignore_patterns("*.ipynb", ".ipynb_checkpoints"),
         )
         self._process: CheckerProcess | None = None
-        self._started = False
+        self._starting: threading.Thread | None = None
 
     @classmethod
     def for_notebook(cls, source_path: Path, timeout: float) -> TrustedChecks | None:
@@ -236,21 +247,40 @@ class TrustedChecks:
         return cls(source_path, timeout)
 
     def start(self) -> None:
-        """Start the checker early: its imports overlap with the learner's cells."""
+        """Start the checker in the background: its server's imports (once per grading
+        process and module, seconds for Dagster or scikit-learn) overlap with the
+        learner's cells instead of delaying them."""
+        if self._process is None and self._starting is None:
+            self._starting = threading.Thread(target=self._start_quietly, daemon=True)
+            self._starting.start()
+
+    def _start_quietly(self) -> None:
+        with contextlib.suppress(Exception):  # _ready starts it again, and then says why not
+            self._start()
+
+    def _start(self) -> None:
+        preload = preloaded_modules(self.cells, self.source_path.parent)
+        process = CheckerProcess(self.folder, preload)
+        process.ask(
+            {"op": "start", "cells": self.cells, "answer_names": self.answer_names,
+             "timeout": self.timeout},
+            timeout=self.timeout,
+        )  # fmt: skip
+        self._process = process
+
+    def _ready(self) -> CheckerProcess:
+        if self._starting is not None:
+            self._starting.join()
+            self._starting = None
         if self._process is None:
-            self._process = CheckerProcess(self.folder, preloaded_modules(self.cells))
-            self._process.ask(
-                {"op": "start", "cells": self.cells, "answer_names": self.answer_names,
-                 "timeout": self.timeout},
-                timeout=self.timeout,
-            )  # fmt: skip
+            self._start()
+        assert self._process is not None
+        return self._process
 
     def check(self, grade_id: str, workdir: str, socket_path: str) -> list[dict]:
         """The outputs of check ``grade_id``, run by the checker against the kernel whose
         working folder (as the grader sees it) is ``workdir`` and agent is ``socket_path``."""
-        self.start()
-        assert self._process is not None
-        answer = self._process.ask(
+        answer = self._ready().ask(
             {"op": "check", "grade_id": grade_id, "socket": socket_path, "workdir": workdir},
             timeout=self.timeout + 10,
         )
@@ -268,6 +298,9 @@ class TrustedChecks:
         self._process = None
 
     def close(self) -> None:
+        if self._starting is not None:
+            self._starting.join()
+            self._starting = None
         self._restart()
         shutil.rmtree(self.folder, ignore_errors=True)
 

@@ -11,7 +11,7 @@ import pytest
 
 from course.checker import CheckerPeer, Mirror, connect_unix_nofollow, is_work_path
 from course.sandbox import Sandbox, program_command, unavailable_reason
-from course.trusted import answer_names, bound_names, checker_cells
+from course.trusted import answer_names, bound_names, checker_cells, preloaded_modules
 
 
 def notebook(*cells):
@@ -158,3 +158,16 @@ def test_a_learner_program_sees_only_its_folder(tmp_path):
     assert "network no" in done.stdout
     assert int(done.stdout.split("pids ")[1]) <= 3  # its own processes only
     assert (folder / "written.txt").read_text() == "ok"
+
+
+def test_the_checker_server_imports_what_checks_and_support_code_import(tmp_path):
+    """The zygote imports once per grading process what the checks import, and what the
+    module's support code imports (06's rides.py: scikit-learn), so no notebook's checker
+    imports them again."""
+    (tmp_path / "rides.py").write_text(
+        "import dagster as dg\nfrom sklearn.metrics import f1_score\n"
+    )
+    (tmp_path / "broken.py").write_text("def (:\n")  # not Python: skipped
+    cells = [{"source": "%matplotlib inline\nimport pandas as pd\nfrom graders.pipeline import x"}]
+    preload = preloaded_modules(cells, tmp_path)
+    assert {"pandas", "graders.pipeline", "dagster", "sklearn.metrics", "graders"} <= set(preload)
