@@ -39,13 +39,15 @@ c.ZipCollectApp.strict = True
 # Released notebooks say what they are: a banner cell generated from this template.
 c.IncludeHeaderFooter.header = "course/templates/exercise_header.ipynb"
 
-# Hardening for hostile or broken submissions (course/hardening.py): dead kernels are
-# revived, graders and builtins are restored before each check cell, stderr warnings never
-# cost points, deleted check cells come back, and feedback never shows hidden tests.
-# Skipped (plain nbgrader behaviour) where the course package is not installed.
-try:
+# Hardening for hostile or broken submissions (course/hardening.py): every kernel in a
+# sandbox, check cells run by the trusted checker, dead kernels revived, stderr warnings
+# never costing points, deleted check cells restored, feedback without hidden tests.
+# Skipped (plain nbgrader behaviour) only where the course package is not installed: when it
+# is but cannot be imported, nbgrader stops here with the import's error, since grading on
+# would silently switch every one of those protections off.
+import importlib.util  # noqa: E402
+
+if importlib.util.find_spec("course") is not None:
     from course.hardening import configure_nbgrader
-except ImportError:
-    pass
-else:
+
     configure_nbgrader(c)

@@ -88,3 +88,29 @@ def test_cli_passes_unknown_options_only_to_lab(capsys):
         cli.main(["build", "--no-browser"])
     assert caught.value.code == 2
     assert "unrecognized arguments: --no-browser" in capsys.readouterr().err
+
+
+def test_nbgrader_config_stops_when_the_installed_course_cannot_be_imported(monkeypatch):
+    """A broken import must not silently grade without the sandbox and the checker."""
+    import importlib.util
+    import runpy
+    import sys
+
+    from traitlets.config import Config
+
+    config_file = str(REPO / "nbgrader_config.py")
+    hardened = runpy.run_path(config_file, init_globals={"get_config": Config})["c"]
+    assert "GuardedExecute" in str(hardened)  # the course's Execute is installed
+
+    monkeypatch.setitem(sys.modules, "course.hardening", None)  # its import now fails
+    with pytest.raises(ImportError):
+        runpy.run_path(config_file, init_globals={"get_config": Config})
+
+    real_find_spec = importlib.util.find_spec
+    monkeypatch.setattr(  # not installed at all: plain nbgrader, as documented
+        importlib.util,
+        "find_spec",
+        lambda name, *a: None if name == "course" else real_find_spec(name, *a),
+    )
+    plain = runpy.run_path(config_file, init_globals={"get_config": Config})["c"]
+    assert "GuardedExecute" not in str(plain)
