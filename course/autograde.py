@@ -42,12 +42,12 @@ from multiprocessing.connection import wait
 from pathlib import Path
 
 import nbformat
-import psutil
 from tqdm import tqdm
 
 from course import catalog
 from course.errors import CourseError
 from course.nbconfig import ensure_venv_on_path, load_config
+from course.processes import kill_tree
 from course.submissions import check_cells
 
 DEFAULT_CELL_TIMEOUT = 60
@@ -334,7 +334,7 @@ class _Worker:
                 self.conn.send(None)
             self.process.join(5)
         if self.process.is_alive():
-            _kill_tree(self.process.pid)
+            kill_tree(self.process.pid)
         self.process.join(5)
         self.conn.close()
         from course.sandbox import remove_leftovers
@@ -354,19 +354,6 @@ def _read_result(student: str, out: Path, elapsed: float, exitcode: int | None) 
         )
     data["seconds"] = elapsed
     return StudentResult(**data)
-
-
-def _kill_tree(pid: int) -> None:
-    try:
-        parent = psutil.Process(pid)
-        processes = [*parent.children(recursive=True), parent]
-    except psutil.Error:
-        return
-    for process in processes:
-        try:
-            process.kill()
-        except psutil.Error:
-            continue
 
 
 # -- inside a worker process ------------------------------------------------------------------

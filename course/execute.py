@@ -22,6 +22,7 @@ from pathlib import Path
 import psutil
 
 from course.catalog import Module
+from course.processes import kill_tree
 from course.scratch import SCRATCH_IGNORE
 
 DEFAULT_NOTEBOOK_TIMEOUT = 600
@@ -84,7 +85,7 @@ def _run_child(
     while child.poll() is None:
         peak = max(peak, _tree_rss_mb(child.pid))
         if time.perf_counter() - start > notebook_timeout:
-            _kill_tree(child.pid)
+            kill_tree(child.pid)
             status = "timeout"
             break
         time.sleep(SAMPLE_SECONDS)
@@ -129,19 +130,6 @@ def _tree_rss_mb(pid: int) -> float:
         except psutil.Error:
             continue
     return total / 2**20
-
-
-def _kill_tree(pid: int) -> None:
-    try:
-        parent = psutil.Process(pid)
-        processes = [*parent.children(recursive=True), parent]
-    except psutil.Error:
-        return
-    for process in processes:
-        try:
-            process.kill()
-        except psutil.Error:
-            continue
 
 
 def _last_json_line(stdout: str) -> dict:
