@@ -38,6 +38,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from graders.artefacts import read_artefact
+from graders.formats import cron
+from graders.formats.cron import CronError
 from graders.isolation import learner_process, sandboxed
 from graders.report import Report
 from graders.tools import tool_path
@@ -887,94 +889,11 @@ def _check_file(
 # -- cron ------------------------------------------------------------------------------------
 
 
-class CronError(ValueError):
-    """A schedule cron would reject; the message names the field and the problem."""
-
-
-@dataclass(frozen=True)
-class CronField:
-    name: str
-    low: int
-    high: int
-    names: tuple[str, ...] = ()  # names[i] stands for low + i
-
-
-CRON_FIELDS = (
-    CronField("minute", 0, 59),
-    CronField("hour", 0, 23),
-    CronField("day of month", 1, 31),
-    CronField(
-        "month",
-        1,
-        12,
-        ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"),
-    ),
-    CronField("day of week", 0, 7, ("sun", "mon", "tue", "wed", "thu", "fri", "sat")),
-)
-CRON_SPECIALS = {
-    "@yearly": "0 0 1 1 *",
-    "@annually": "0 0 1 1 *",
-    "@monthly": "0 0 1 * *",
-    "@weekly": "0 0 * * 0",
-    "@daily": "0 0 * * *",
-    "@midnight": "0 0 * * *",
-    "@hourly": "0 * * * *",
-}
 WEEKDAYS = ("Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat")
 MONTHS = tuple(calendar.month_abbr)  # MONTHS[1] == "Jan"
 # 28 years: every date falls on every weekday, leap years included (1901-2099 rule)
 _CYCLE_START = dt.date(2028, 1, 1)
 _CYCLE_DAYS = (dt.date(2056, 1, 1) - _CYCLE_START).days
-
-
-def _cron_value(text: str, spec: CronField) -> int:
-    lowered = text.lower()
-    if lowered in spec.names:
-        return spec.low + spec.names.index(lowered)
-    if not text.isdigit():
-        known = f" or a name ({', '.join(spec.names)})" if spec.names else ""
-        raise CronError(f"{spec.name}: {text!r} is not a number{known}")
-    value = int(text)
-    if not spec.low <= value <= spec.high:
-        raise CronError(f"{spec.name}: {value} is out of range (allowed {spec.low}-{spec.high})")
-    return value
-
-
-def _cron_element(element: str, spec: CronField) -> set[int]:
-    base, slash, step_text = element.partition("/")
-    step = 1
-    if slash:
-        if not step_text.isdigit() or int(step_text) == 0:
-            raise CronError(f"{spec.name}: the step in {element!r} must be a positive number")
-        step = int(step_text)
-    if base == "*":
-        low, high = spec.low, spec.high
-    elif "-" in base:
-        first, _, last = base.partition("-")
-        low, high = _cron_value(first, spec), _cron_value(last, spec)
-        if low > high:
-            raise CronError(
-                f"{spec.name}: the range {base!r} runs backwards (cron does not wrap around)"
-            )
-    else:
-        if slash:
-            raise CronError(
-                f"{spec.name}: a step needs a range or *, as in */{step} or "
-                f"{base}-{spec.high}/{step}, not {element!r}"
-            )
-        low = high = _cron_value(base, spec)
-    return set(range(low, high + 1, step))
-
-
-def _cron_field(text: str, spec: CronField) -> frozenset[int]:
-    if not text:
-        raise CronError(f"{spec.name}: empty")
-    values: set[int] = set()
-    for element in text.split(","):
-        if not element:
-            raise CronError(f"{spec.name}: an empty item in the list {text!r}")
-        values |= _cron_element(element, spec)
-    return frozenset(values)
 
 
 @dataclass(frozen=True)
@@ -1081,17 +1000,17 @@ def _ranges(values: Iterable[int], names: Sequence[str] = ()) -> str:
 
 def parse_schedule(text: str) -> CronSchedule:
     """The five time fields (or an @special) as a :class:`CronSchedule`; CronError if invalid."""
-    words = CRON_SPECIALS.get(text.strip().lower(), text).split()
+    words = cron.MACROS.get(text.strip().lower(), text).split()
     if text.strip().lower() == "@reboot":
         raise CronError("@reboot runs once at boot, not on a schedule")
-    if text.strip().startswith("@") and text.strip().lower() not in CRON_SPECIALS:
+    if text.strip().startswith("@") and text.strip().lower() not in cron.MACROS:
         raise CronError(f"unknown special schedule {text.strip()!r}")
     if len(words) != 5:
         raise CronError(
             f"a schedule has five fields (minute hour day-of-month month day-of-week), "
             f"found {len(words)}"
         )
-    values = [_cron_field(word, spec) for word, spec in zip(words, CRON_FIELDS, strict=True)]
+    values = cron.expand(words, cron.VIXIE)
     weekdays = frozenset(v % 7 for v in values[4])
     return CronSchedule(
         text=" ".join(words),

@@ -48,6 +48,8 @@ from pathlib import Path
 from typing import Any
 
 from graders.artefacts import read_artefact
+from graders.formats.secrets import names_a_secret
+from graders.formats.yamltext import YamlUnreadable, single_document
 from graders.isolation import learner_process, sandboxed
 from graders.remote import exposed
 from graders.remote.tunnel import Tunnel, tunnel_for
@@ -56,9 +58,6 @@ from graders.tools import tool_path
 
 HADOLINT_TIMEOUT = 30
 HADOLINT_WIKI = "https://github.com/hadolint/hadolint/wiki/"
-SECRET_NAME = re.compile(
-    r"TOKEN|SECRET|PASSWORD|PASSWD|API_?KEY|ACCESS_?KEY|PRIVATE_?KEY|CREDENTIAL", re.I
-)
 BASE_IMAGE_ARG = "BASE_IMAGE"
 DEFAULT_BASE_IMAGE = "python:3.11-slim"
 ROOT_USERS = {"root", "0", "root:root", "0:0", "root:0", "0:root"}
@@ -844,7 +843,7 @@ def check_no_secrets(report: Report, dockerfile: Dockerfile) -> None:
             continue
         for key, _ in parse_key_values(instruction.args):
             report.check(
-                not SECRET_NAME.search(key),
+                not names_a_secret(key),
                 dockerfile.at(instruction),
                 f"{instruction.name} {key} bakes a secret into the image",
                 found=instruction.short(),
@@ -2629,7 +2628,7 @@ def load_compose(report: Report, path: Path) -> dict | None:
         return None
     location = str(path)
     try:
-        data = yaml.safe_load(text)
+        data = single_document(text).data
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f"{location}:{mark.line + 1}" if mark else location
@@ -2638,6 +2637,9 @@ def load_compose(report: Report, path: Path) -> dict | None:
             f"not valid YAML: {getattr(exc, 'problem', exc)}",
             hint="Indent with spaces, consistently; quote values containing ': '.",
         )
+        return None
+    except YamlUnreadable as exc:
+        report.fail(f"{location}:{exc.line}" if exc.line else location, exc.message, hint=exc.hint)
         return None
     if not report.check(
         isinstance(data, dict),
@@ -2709,7 +2711,7 @@ def check_compose_service(report: Report, path: Path, data: dict, name: str = "c
     )
     for key, value in environment.items():
         report.check(
-            not SECRET_NAME.search(key) or value in (None, "") or str(value).startswith("${"),
+            not names_a_secret(key) or value in (None, "") or str(value).startswith("${"),
             f"{at}.environment.{key}",
             "a secret written into the Compose file ends up in git",
             found=f"{key}: {value}",

@@ -49,6 +49,10 @@ from kubernetes_validate import utils as kv
 from referencing import Registry, Resource
 
 from graders.artefacts import read_artefact
+from graders.formats import cron
+from graders.formats.cron import CronError
+from graders.formats.secrets import names_a_secret
+from graders.formats.yamltext import YamlUnreadable, documents
 from graders.report import Report, short_repr
 
 #: The Kubernetes API version manifests are validated against. kubernetes-validate 1.37.0
@@ -61,7 +65,6 @@ WORKLOAD_KINDS = ("Deployment", "ReplicaSet", "StatefulSet", "DaemonSet")
 SCALABLE_KINDS = ("Deployment", "ReplicaSet", "StatefulSet")
 PROBES = ("startupProbe", "readinessProbe", "livenessProbe")
 PROBE_DEFAULTS = {"initialDelaySeconds": 0, "periodSeconds": 10, "failureThreshold": 3}
-SECRET_NAME = re.compile(r"TOKEN|PASSWORD|PASSWD|SECRET|API_?KEY|PRIVATE_?KEY|CREDENTIAL", re.I)
 
 
 # -- paths -------------------------------------------------------------------------------------
@@ -163,60 +166,6 @@ _Loader.add_constructor(
 )
 
 
-#: How many YAML nodes a file may expand to, counting every use of an alias. Real manifests
-#: have a few hundred; a "billion laughs" file (aliases of aliases) would expand without end.
-MAX_NODES = 100_000
-
-
-class _Unreadable(Exception):
-    """A YAML file that parses but cannot be used: aliases that loop or expand without end."""
-
-    def __init__(self, line: int, message: str, hint: str) -> None:
-        super().__init__(message)
-        self.line, self.message, self.hint = line, message, hint
-
-
-def _walk_nodes(
-    node: yaml.Node,
-    path: Path_,
-    lines: dict[Path_, int],
-    duplicates: list[tuple[Path_, int]],
-    budget: list[int],
-    ancestors: frozenset[int] = frozenset(),
-) -> None:
-    line = node.start_mark.line + 1
-    if id(node) in ancestors:
-        raise _Unreadable(
-            line,
-            "an alias (*name) refers to an object that contains it: the document never ends",
-            "Remove the alias, or point it at an object outside the one it is in.",
-        )
-    budget[0] -= 1
-    if budget[0] < 0:
-        raise _Unreadable(
-            line,
-            f"aliases (*name) expand this file to more than {MAX_NODES} values: no manifest is "
-            "that large (the API server refuses such files too)",
-            "Write the objects out; use aliases sparingly, if at all.",
-        )
-    lines.setdefault(path, line)
-    inside = ancestors | {id(node)}
-    if isinstance(node, yaml.MappingNode):
-        seen: set[str] = set()
-        for key, value in node.value:
-            if key.tag == "tag:yaml.org,2002:merge":
-                continue
-            name = str(key.value)
-            if name in seen:
-                duplicates.append(((*path, name), key.start_mark.line + 1))
-            seen.add(name)
-            lines[(*path, name)] = key.start_mark.line + 1
-            _walk_nodes(value, (*path, name), lines, duplicates, budget, inside)
-    elif isinstance(node, yaml.SequenceNode):
-        for i, item in enumerate(node.value):
-            _walk_nodes(item, (*path, i), lines, duplicates, budget, inside)
-
-
 def _yaml_hint(problem: str) -> str:
     if "\\t" in problem or "tab" in problem:
         return "YAML does not allow tabs for indentation: indent with spaces only."
@@ -230,22 +179,14 @@ def _yaml_hint(problem: str) -> str:
 def parse_manifests(report: Report, text: str, source: str) -> list[Manifest] | None:
     """The Kubernetes objects in ``text`` (findings for everything unusable), or ``None``
     when the YAML cannot be read at all or holds no object."""
-    loader = _Loader(text)
     findings_before = len(report.findings)
     manifests: list[Manifest] = []
-    index = 0
-    budget = [MAX_NODES]
     try:
-        while loader.check_node():
-            node = loader.get_node()
-            index += 1
-            if node is None or (isinstance(node, yaml.ScalarNode) and node.value == ""):
-                continue  # an empty document (a stray `---`)
-            lines: dict[Path_, int] = {}
-            duplicates: list[tuple[Path_, int]] = []
-            _walk_nodes(node, (), lines, duplicates, budget)
-            body = loader.construct_document(node)
-            _add_document(report, manifests, source, index, body, lines, duplicates)
+        for document in documents(text, _Loader):
+            _add_document(
+                report, manifests, source, document.index, document.data, document.lines,
+                document.duplicates,
+            )  # fmt: skip
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f"{source}:{mark.line + 1}" if mark is not None else source
@@ -261,19 +202,9 @@ def parse_manifests(report: Report, text: str, source: str) -> list[Manifest] | 
             hint=_yaml_hint(problem),
         )
         return None
-    except _Unreadable as exc:
-        report.fail(f"{source}:{exc.line}", exc.message, hint=exc.hint)
+    except YamlUnreadable as exc:
+        report.fail(f"{source}:{exc.line}" if exc.line else source, exc.message, hint=exc.hint)
         return None
-    except RecursionError:
-        report.fail(
-            source,
-            "is nested too deeply to read",
-            hint="A manifest is a few levels of key: value lines; check the brackets and "
-            "indentation.",
-        )
-        return None
-    finally:
-        loader.dispose()
     if not manifests:
         if len(report.findings) == findings_before:
             report.fail(
@@ -1325,7 +1256,7 @@ def check_inline_secrets(
                 if "value" not in variable:
                     continue
                 name, value = str(variable.get("name")), variable.get("value")
-                if SECRET_NAME.search(name) or str(value) in secrets:
+                if names_a_secret(name) or str(value) in secrets:
                     report.fail(
                         template.manifest.where((*path, "env", i, "value")),
                         f"{name} holds a secret written into the Deployment: anyone who can read "
@@ -1336,7 +1267,7 @@ def check_inline_secrets(
                     )
     for config_map in find(manifests, "ConfigMap"):
         for key, value in _mapping(config_map.get("data")).items():
-            if SECRET_NAME.search(str(key)) or str(value) in secrets:
+            if names_a_secret(str(key)) or str(value) in secrets:
                 report.fail(
                     config_map.where(("data", key)),
                     "this looks like a secret in a ConfigMap: ConfigMaps are not protected the "
@@ -1474,34 +1405,11 @@ def check_rollout(
 
 # -- CronJobs ----------------------------------------------------------------------------------
 
-_MONTHS = ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec")
-_WEEKDAYS = ("sun", "mon", "tue", "wed", "thu", "fri", "sat")
-_CRON_FIELDS = (
-    ("minute", 0, 59, {}),
-    ("hour", 0, 23, {}),
-    ("day of month", 1, 31, {}),
-    ("month", 1, 12, {m: i + 1 for i, m in enumerate(_MONTHS)}),
-    ("day of week", 0, 6, {d: i for i, d in enumerate(_WEEKDAYS)}),
-)
-_CRON_MACROS = {
-    "@yearly": "0 0 1 1 *",
-    "@annually": "0 0 1 1 *",
-    "@monthly": "0 0 1 * *",
-    "@weekly": "0 0 * * 0",
-    "@daily": "0 0 * * *",
-    "@midnight": "0 0 * * *",
-    "@hourly": "0 * * * *",
-}
-
-
-class CronError(ValueError):
-    """A schedule the Kubernetes CronJob controller cannot parse."""
-
 
 def expand_cron(schedule: str) -> tuple[frozenset[int], ...]:
     """The five fields of a cron schedule as sets of values (minute, hour, day of month, month,
     day of week), with the syntax the CronJob controller accepts; :class:`CronError` if invalid."""
-    text = _CRON_MACROS.get(schedule.strip().lower(), schedule.strip())
+    text = cron.MACROS.get(schedule.strip().lower(), schedule.strip())
     if text.upper().startswith(("TZ=", "CRON_TZ=")):
         raise CronError("a time zone inside the schedule is not allowed: use spec.timeZone")
     parts = text.split()
@@ -1509,38 +1417,7 @@ def expand_cron(schedule: str) -> tuple[frozenset[int], ...]:
         raise CronError(
             f"has {len(parts)} fields; a schedule has 5 (minute hour day month weekday)"
         )
-    return tuple(_expand_field(part, *spec) for part, spec in zip(parts, _CRON_FIELDS, strict=True))
-
-
-def _expand_field(text: str, label: str, low: int, high: int, names: dict) -> frozenset[int]:
-    values: set[int] = set()
-    for item in text.split(","):
-        span, _, step_text = item.partition("/")
-        step = _cron_number(step_text, label, 1, high - low + 1, {}) if step_text else 1
-        if span in ("*", "?"):
-            start, end = low, high
-        elif "-" in span:
-            first, _, last = span.partition("-")
-            start = _cron_number(first, label, low, high, names)
-            end = _cron_number(last, label, low, high, names)
-            if start > end:
-                raise CronError(f"{label}: the range {span} runs backwards")
-        else:
-            start = _cron_number(span, label, low, high, names)
-            end = high if step_text else start
-        values.update(range(start, end + 1, step))
-    return frozenset(values)
-
-
-def _cron_number(text: str, label: str, low: int, high: int, names: dict) -> int:
-    if text.lower() in names:
-        return names[text.lower()]
-    if not text.isdigit():
-        raise CronError(f"{label}: {text!r} is not a number")
-    value = int(text)
-    if not low <= value <= high:
-        raise CronError(f"{label}: {value} is outside {low}-{high}")
-    return value
+    return cron.expand(parts, cron.KUBERNETES)
 
 
 def check_cronjobs(

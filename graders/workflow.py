@@ -41,10 +41,9 @@ import jsonschema
 import yaml
 
 from graders.artefacts import read_artefact
+from graders.formats.yamltext import YamlPath, YamlUnreadable, single_document
 from graders.isolation import learner_process
 from graders.report import Report, short_repr
-
-YamlPath = tuple[str | int, ...]
 
 # -- YAML as GitHub reads it ---------------------------------------------------------------
 
@@ -102,23 +101,6 @@ class YamlDoc:
         return f"{self.name}: {yaml_path(path)}{suffix}"
 
 
-def _walk(node: yaml.Node, path: YamlPath, lines: dict, duplicates: list) -> None:
-    if isinstance(node, yaml.MappingNode):
-        seen: set[str] = set()
-        for key_node, value_node in node.value:
-            key = str(key_node.value)
-            child = (*path, key)
-            if key in seen:
-                duplicates.append((child, key_node.start_mark.line + 1))
-            seen.add(key)
-            lines.setdefault(child, key_node.start_mark.line + 1)
-            _walk(value_node, child, lines, duplicates)
-    elif isinstance(node, yaml.SequenceNode):
-        for index, item in enumerate(node.value):
-            lines[(*path, index)] = item.start_mark.line + 1
-            _walk(item, (*path, index), lines, duplicates)
-
-
 def _string_keys(data: Any) -> Any:
     """JSON has only string keys (``3.11:`` or ``true:`` as a key would confuse the schema)."""
     if isinstance(data, dict):
@@ -129,15 +111,11 @@ def _string_keys(data: Any) -> Any:
 
 
 def parse_yaml(text: str, name: str) -> YamlDoc:
-    """Parse ``text``; raises ``yaml.YAMLError`` for invalid YAML."""
-    data = _string_keys(yaml.load(text, Loader=_Loader))
-    lines: dict[YamlPath, int] = {}
-    duplicates: list = []
-    node = yaml.compose(text, Loader=_Loader)
-    if node is not None:
-        _walk(node, (), lines, duplicates)
-    doc = YamlDoc(name, data, lines)
-    doc.duplicates = duplicates  # type: ignore[attr-defined]
+    """Parse ``text``; raises ``yaml.YAMLError`` for invalid YAML and
+    ``graders.formats.yamltext.YamlUnreadable`` for YAML that cannot be used."""
+    document = single_document(text, _Loader)
+    doc = YamlDoc(name, _string_keys(document.data), document.lines)
+    doc.duplicates = document.duplicates  # type: ignore[attr-defined]
     return doc
 
 
@@ -159,6 +137,9 @@ def load_yaml(report: Report, path: Path, *, what: str, name: str | None = None)
             hint="Indent with spaces only, consistently (2 per level), and put a space after "
             "every `:` and `-`.",
         )
+        return None
+    except YamlUnreadable as exc:
+        report.fail(f"{name}:{exc.line}" if exc.line else name, exc.message, hint=exc.hint)
         return None
     for child, line in getattr(doc, "duplicates", []):
         report.fail(

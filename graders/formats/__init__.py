@@ -1,0 +1,1 @@
+"""File formats the graders read, each parsed in one place (YAML with line numbers)."""
