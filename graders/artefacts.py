@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from graders.report import PLACEHOLDER_HINT, Report
+from graders.report import Report
 
 PLACEHOLDER_MARKERS = ("raise NotImplementedError()", "YOUR CODE HERE")
 
@@ -39,11 +39,7 @@ def read_artefact(report: Report, path: Path, *, what: str = "file") -> str | No
         report.fail(location, f"cannot be read: {exc}")
         return None
     if is_placeholder(text):
-        if not report.blocked:
-            report.fail(
-                location, "not written yet: the placeholder is still there", hint=PLACEHOLDER_HINT
-            )
-        report.blocked = True
+        report.not_written(location)
         return None
     if not text.strip():
         report.fail(location, f"the {what} is empty", hint="Write your answer in the cell above.")

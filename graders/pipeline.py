@@ -41,7 +41,7 @@ from typing import Any
 
 from graders.remote import remote_data
 from graders.remote.codec import is_data
-from graders.report import PLACEHOLDER_HINT, Report, short_repr
+from graders.report import Report, short_repr
 
 RUN_TIMEOUT = 20.0  # seconds for one isolated scenario (one or a few Dagster runs)
 OUTPUT_TAIL = 6000  # characters of the child's log kept for the student
@@ -592,13 +592,7 @@ def expect_outcome(
     if outcome.error is not None:
         error = outcome.error
         if error.error_type == "NotImplementedError":
-            if not report.blocked:
-                report.fail(
-                    location,
-                    "not written yet: the placeholder is still there",
-                    hint=PLACEHOLDER_HINT,
-                )
-            report.blocked = True
+            report.not_written(location)
             return None
         report.fail(
             location,
@@ -645,13 +639,7 @@ def check_run(report: Report, summary: Any, location: str, *, hint: str | None =
         return True
     for failure in summary.failures:
         if failure.error_type == "NotImplementedError":
-            if not report.blocked:
-                report.fail(
-                    f"{location}: step {failure.step}",
-                    "not written yet: the placeholder is still there",
-                    hint=PLACEHOLDER_HINT,
-                )
-            report.blocked = True
+            report.not_written(f"{location}: step {failure.step}")
             continue
         report.fail(
             f"{location}: step {failure.step}",

@@ -33,7 +33,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from graders.report import PLACEHOLDER_HINT, Report, short_repr
+from graders.report import Report, short_repr
 
 DIGEST_LENGTH = 16  # hex characters of sha256: plenty to tell 2-6 options apart
 _UNSET: Any = object()
@@ -168,10 +168,7 @@ class Quiz:
         report = report if report is not None else Report(self.title)
         location = "quiz_answers"
         if answers is None or answers is Ellipsis:
-            report.blocked = True
-            report.fail(
-                location, "not written yet: the placeholder is still there", hint=PLACEHOLDER_HINT
-            )
+            report.not_written(location)
             return report
         if not isinstance(answers, Mapping):
             report.fail(

@@ -199,13 +199,7 @@ class Report:
                 warnings.simplefilter("ignore")
                 yield captured
         except NotImplementedError:
-            if not self.blocked:  # one placeholder finding is enough
-                self.fail(
-                    location,
-                    "not written yet: the placeholder is still there",
-                    hint=PLACEHOLDER_HINT,
-                )
-            self.blocked = True
+            self.not_written(location)
         except _Abandon:
             pass
         except NameError as exc:
@@ -221,6 +215,15 @@ class Report:
                 f"raised {kind}: {exc}",
                 hint=hint or _where_it_raised(exc),
             )
+
+    def not_written(self, location: str) -> None:
+        """The answer still holds its placeholder: one finding says so, and the report is
+        blocked, so the checks after it do not pile the same news on top."""
+        if not self.blocked:
+            self.fail(
+                location, "not written yet: the placeholder is still there", hint=PLACEHOLDER_HINT
+            )
+        self.blocked = True
 
     def abandon(self) -> None:
         """Leave the current :meth:`attempt` block quietly (its findings are already recorded)."""

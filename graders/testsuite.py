@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from graders.isolation import learner_process
-from graders.report import PLACEHOLDER_HINT, Report
+from graders.report import Report
 from graders.tools import PYTEST_SAFETY_ARGS, PYTEST_SAFETY_ENV, SAFE_PATH
 
 PYTEST_TIMEOUT = 60
@@ -136,10 +136,7 @@ def grade_test_suite(
         return
     source = test_file.read_text()
     if "NotImplementedError" in source and "def test" not in source:
-        report.blocked = True
-        report.fail(
-            location, "not written yet: the placeholder is still there", hint=PLACEHOLDER_HINT
-        )
+        report.not_written(location)
         return
 
     baseline = run_pytest(source, module_name, correct)
@@ -274,10 +271,7 @@ def grade_project_test_suite(
         return
     source = test_file.read_text()
     if "NotImplementedError" in source and "def test" not in source:
-        report.blocked = True
-        report.fail(
-            location, "not written yet: the placeholder is still there", hint=PLACEHOLDER_HINT
-        )
+        report.not_written(location)
         return
     start = time.monotonic()
     baseline = run_pytest_in_project(project, source, test_path=test_path, timeout=timeout)
