@@ -20,6 +20,7 @@ c.CourseDirectory.ignore = [
     "feedback",
     "*_work",
     ".pytest_cache",
+    ".ruff_cache",
 ]
 
 # A student cell that loops forever loses that cell's points after this many seconds;

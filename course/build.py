@@ -82,7 +82,7 @@ def committed_files(root: Path, modules: list[catalog.Module]) -> dict[str, byte
 
 def _ignored(rel: Path) -> bool:
     return any(
-        part in (".ipynb_checkpoints", "__pycache__", ".pytest_cache")
+        part in (".ipynb_checkpoints", "__pycache__", ".pytest_cache", ".ruff_cache")
         or part.endswith("_work")
         or part.endswith(".pyc")
         for part in rel.parts

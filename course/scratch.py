@@ -22,7 +22,7 @@ from course.nbconfig import CONFIG_FILE, ensure_venv_on_path, load_config
 
 TIMESTAMP = "2026-01-01 00:00:00.000000 UTC"
 SCRATCH_IGNORE = shutil.ignore_patterns(
-    ".ipynb_checkpoints", "__pycache__", "*.pyc", "*_work", ".pytest_cache"
+    ".ipynb_checkpoints", "__pycache__", "*.pyc", "*_work", ".pytest_cache", ".ruff_cache"
 )
 
 
