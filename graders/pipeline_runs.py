@@ -48,6 +48,7 @@ from graders.pipeline import (
 )
 from graders.remote import learner_side, remote_data
 from graders.remote.codec import is_data
+from graders.report import short_repr
 
 MAX_FILE_BYTES = 2**20  # a file the runs left, or a stored item, larger than this: no content
 DAGSTER_FOLDERS = ("storage", "history", "schedules")  # the ephemeral instance's own files
@@ -282,14 +283,11 @@ def _run(scenario: Callable[[], Any], learner: Iterable[Any], timeout: float) ->
     for value in learner:
         if not callable(value):
             return Outcome(
-                error=StepError("(scenario)", "TypeError", f"{_short(value)} is not a function")
+                error=StepError(
+                    "(scenario)", "TypeError", f"{short_repr(value, 60)} is not a function"
+                )
             )
     return run_isolated(scenario, timeout=timeout)
-
-
-def _short(value: Any) -> str:
-    text = repr(value)
-    return text if len(text) <= 60 else text[:57] + "..."
 
 
 def _notebook_path(value: Any) -> Any:
@@ -407,7 +405,7 @@ def _keys(days: Any) -> Any:
     try:
         return [day if isinstance(day, str) else str(day) for day in list(days)]
     except TypeError:
-        return _short(days)
+        return short_repr(days, 60)
 
 
 def _requests(tick: Any) -> list[tuple[str | None, str | None]]:

@@ -85,6 +85,7 @@ class YamlDoc:
     name: str  # how findings name the file, e.g. "cicd_work/ci.yml"
     data: Any
     lines: dict[YamlPath, int] = field(default_factory=dict)
+    duplicates: list[tuple[YamlPath, int]] = field(default_factory=list)  # keys written twice
 
     def line(self, path: YamlPath) -> int | None:
         """The line of ``path``, or of its nearest ancestor that has one."""
@@ -114,9 +115,7 @@ def parse_yaml(text: str, name: str) -> YamlDoc:
     """Parse ``text``; raises ``yaml.YAMLError`` for invalid YAML and
     ``graders.formats.yamltext.YamlUnreadable`` for YAML that cannot be used."""
     document = single_document(text, _Loader)
-    doc = YamlDoc(name, _string_keys(document.data), document.lines)
-    doc.duplicates = document.duplicates  # type: ignore[attr-defined]
-    return doc
+    return YamlDoc(name, _string_keys(document.data), document.lines, document.duplicates)
 
 
 def load_yaml(report: Report, path: Path, *, what: str, name: str | None = None) -> YamlDoc | None:
@@ -141,7 +140,7 @@ def load_yaml(report: Report, path: Path, *, what: str, name: str | None = None)
     except YamlUnreadable as exc:
         report.fail(f"{name}:{exc.line}" if exc.line else name, exc.message, hint=exc.hint)
         return None
-    for child, line in getattr(doc, "duplicates", []):
+    for child, line in doc.duplicates:
         report.fail(
             f"{name}: {yaml_path(child)} (line {line})",
             "this key appears twice in the same mapping; YAML keeps only the last one",
