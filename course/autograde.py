@@ -33,6 +33,7 @@ import json
 import multiprocessing
 import os
 import random
+import re
 import shutil
 import sys
 import tempfile
@@ -388,7 +389,7 @@ def _grade_one(
         result.restored_cells = _missing_check_cells(root, module, student)
         outcome = _autograde_with_retries(root, module, student, settings, scratch)
         if not outcome.get("success"):
-            result.error = _last_lines(outcome)
+            result.error = failure_reason(outcome)
         else:
             _move_into_course(scratch, root, module, student)
             _read_scores(root, module, student, result)
@@ -476,9 +477,33 @@ def _count_restarts(root: Path, module: catalog.Module, student: str) -> int:
     )
 
 
-def _last_lines(outcome: dict, lines: int = 6) -> str:
-    text = (outcome.get("error") or outcome.get("log") or "nbgrader failed").strip()
-    return "\n".join(text.splitlines()[-lines:])
+# what every failed autograde logs after the cause, which says nothing about it
+_BOILERPLATE = (
+    "There was an error processing assignment",
+    "Please see the",
+    "Removing failed",
+    "Attribute 'checksum'",
+)
+
+
+def failure_reason(outcome: dict, entries: int = 4) -> str:
+    """Why nbgrader could not grade a notebook: the last error and warning entries of its
+    log, a traceback shortened to its exception line. The ``error`` nbgrader returns is
+    always the NbGraderException that ends every failure ("see the above traceback"); it
+    is the answer only when the log holds nothing better."""
+    found = []
+    for entry in re.split(r"\n(?=\[[A-Z]+\] )", outcome.get("log") or ""):
+        level, _, message = entry.partition("] ")
+        if level not in ("[ERROR", "[CRITICAL", "[WARNING") or not message.strip():
+            continue
+        if any(text in message for text in _BOILERPLATE):
+            continue
+        lines = message.strip().splitlines()
+        found.append(lines[-1].strip() if lines[0].startswith("Traceback") else lines[0])
+    if not found:
+        text = (outcome.get("error") or "nbgrader failed").strip()
+        return "\n".join(text.splitlines()[-entries:])
+    return "\n".join(found[-entries:])
 
 
 def format_results(results: list[StudentResult]) -> str:

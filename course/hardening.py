@@ -44,6 +44,8 @@ from course.checker import CONNECT_SECONDS
 from course.sandbox import Sandbox, SandboxedKernelManager, unavailable_reason
 from course.trusted import TrustedChecks, error_output
 
+MAX_REVIVALS = 3  # kernel deaths survived per notebook before its grading stops
+
 # Runs once per kernel, before any student code: keep a private copy of the builtins and a
 # function that puts them back and forgets every imported grader module.
 SNAPSHOT_CODE = """\
@@ -144,6 +146,8 @@ class GuardedExecute(Execute):
             self._use_sandbox()
         self._snapshot_taken = False
         self._revivals = 0
+        self._revival_failure = ""
+        self._fatal: set[int] = set()
         self._trusted = self._trusted_checks(resources)
         # the guard is for check cells run in the kernel, which a trusted notebook has none of
         self._guard = guard_code(nb) if self._trusted is None else ""
@@ -160,10 +164,10 @@ class GuardedExecute(Execute):
     def preprocess_cell(self, cell, resources, index):
         if cell.cell_type != "code":
             return super().preprocess_cell(cell, resources, index)
-        if not self._snapshot_taken:
-            self._run_silently(SNAPSHOT_CODE)
-            self._snapshot_taken = True
         try:
+            if not self._snapshot_taken:
+                self._run_silently(SNAPSHOT_CODE)
+                self._snapshot_taken = True
             if is_check_cell(cell) and self._trusted is not None:
                 return self._trusted_check(cell, index)
             if is_check_cell(cell):
@@ -171,6 +175,7 @@ class GuardedExecute(Execute):
             return super().preprocess_cell(cell, resources, index)
         except (DeadKernelError, UnresponsiveKernelError, CellTimeoutError) as exc:
             self._record_fatal(cell, exc)
+            self._fatal.add(index)
             self._revive(index)
             return cell, self.resources
 
@@ -294,22 +299,56 @@ class GuardedExecute(Execute):
         )
 
     def _revive(self, fatal_index: int) -> None:
-        """A fresh kernel with the state of every cell before the fatal one."""
-        self._revivals += 1
-        if self._revivals > 3:
-            raise UnresponsiveKernelError("the kernel died more than 3 times")
-        run_sync(self.km.restart_kernel)(now=True)
-        self.kc.stop_channels()
+        """A fresh kernel with the state of every cell before the fatal one.
+
+        Reviving can fail too: a new kernel that does not answer in time on a loaded
+        machine, one that dies while the cells above are replayed. Each failure counts as
+        one more death, and the kernel is revived again, up to ``MAX_REVIVALS`` in all;
+        only then does grading this notebook stop, with the last reason.
+        """
+        while True:
+            self._revivals += 1
+            if self._revivals > MAX_REVIVALS:
+                reason = f"the kernel died more than {MAX_REVIVALS} times" + (
+                    f" (last: {self._revival_failure})" if self._revival_failure else ""
+                )
+                self.log.error("%s: grading this notebook stops", reason)
+                raise UnresponsiveKernelError(reason)
+            try:
+                self._fresh_kernel()
+                self._replay(fatal_index)
+                return
+            except Exception as exc:  # any failure to revive is one more death
+                self._revival_failure = f"{type(exc).__name__}: {exc}"
+                self.log.warning("reviving the kernel failed (%s)", self._revival_failure)
+
+    def _fresh_kernel(self) -> None:
+        """A new kernel and client; nbclient drops its kernel manager when a new kernel
+        never answers, and then a new manager starts one."""
+        if self.km is None or not self.km.has_kernel:
+            if self.km is None:
+                self.km = self.create_kernel_manager()
+            self.start_new_kernel()
+        else:
+            run_sync(self.km.restart_kernel)(now=True)
+        if self.kc is not None:
+            self.kc.stop_channels()
         self.start_new_kernel_client()
+
+    def _replay(self, fatal_index: int) -> None:
+        """Run again, silently, the code cells above the fatal one, except check cells and
+        cells that were fatal themselves (they would only end the new kernel too)."""
         self._snapshot_taken = False
-        for earlier in self.nb.cells[:fatal_index]:
-            if earlier.cell_type != "code" or is_check_cell(earlier):
+        for index, earlier in enumerate(self.nb.cells[:fatal_index]):
+            if earlier.cell_type != "code" or is_check_cell(earlier) or index in self._fatal:
                 continue
             if not self._snapshot_taken:
                 self._run_silently(SNAPSHOT_CODE)
                 self._snapshot_taken = True
             try:
                 self._run_silently(earlier.source)
+            except (DeadKernelError, CellTimeoutError):
+                raise  # the kernel died or hung again: revive it once more
             except Exception:  # a replayed cell failing again is what it did the first time
                 continue
 
