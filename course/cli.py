@@ -74,7 +74,7 @@ def cmd_collect(args: argparse.Namespace) -> int:
         exchange.collect_uploads(root, args.module, args.zip)
     else:
         exchange.collect(root, args.module, args.exchange)
-    module = catalog.get(args.module)
+    module = catalog.get(args.module, root)
     students = autograde.submitted_students(root, module)
     print(f"{len(students)} submissions of {module.id} in submitted/: {', '.join(students)}")
     return 0
@@ -127,7 +127,9 @@ def cmd_submit(args: argparse.Namespace) -> int:
 def cmd_check(args: argparse.Namespace) -> int:
     root = course_root()
     target = Path(args.target)
-    notebook = target if target.suffix == ".ipynb" else catalog.get(args.target).exercise_path(root)
+    notebook = (
+        target if target.suffix == ".ipynb" else catalog.get(args.target, root).exercise_path(root)
+    )
     checks = selfcheck.run_checks(notebook)
     print(selfcheck.format_table(checks))
     return 0 if all(c.passed for c in checks) else 1

@@ -58,19 +58,19 @@ def _exchange_args(exchange: Path | None) -> list[str]:
 
 def release(root: Path, module_id: str, exchange: Path | None = None) -> str:
     """Register the module in the gradebook (with its hidden tests) and release it."""
-    module = catalog.get(module_id)
+    module = catalog.get(module_id, root)
     ensure_in_gradebook(root, module)
     return nbgrader(root, "release_assignment", module.id, "--force", *_exchange_args(exchange))
 
 
 def collect(root: Path, module_id: str, exchange: Path | None = None) -> str:
-    module = catalog.get(module_id)
+    module = catalog.get(module_id, root)
     return nbgrader(root, "collect", module.id, "--update", *_exchange_args(exchange))
 
 
 def collect_uploads(root: Path, module_id: str, files: list[Path]) -> str:
     """Import files downloaded from a learning platform (zips or notebooks) via zip_collect."""
-    module = catalog.get(module_id)
+    module = catalog.get(module_id, root)
     archive = root / "downloaded" / module.id / "archive"
     archive.mkdir(parents=True, exist_ok=True)
     for path in files:
@@ -118,7 +118,7 @@ def submit(
     now: datetime | None = None,
 ) -> Path:
     """Write the upload-ready copy of a student's notebook; return its path."""
-    module = catalog.get(module_id)
+    module = catalog.get(module_id, root)
     student = student or default_student_id()
     if not STUDENT_ID.match(student) or "__" in student:
         raise CourseError(

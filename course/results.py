@@ -25,7 +25,7 @@ def generate_feedback(root: Path, module_id: str, student: str | None = None) ->
     """HTML feedback for every autograded student (or one); returns the files written."""
     from nbgrader.apps import NbGraderAPI
 
-    module = catalog.get(module_id)
+    module = catalog.get(module_id, root)
     ensure_venv_on_path()
     api = NbGraderAPI(config=load_config(root))
     result = api.generate_feedback(module.id, student_id=student, force=True)

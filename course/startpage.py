@@ -81,7 +81,7 @@ def roadmap_table(root: Path) -> str:
         "| # | module | roadmap step | what you will do |",
         "|---|---|---|---|",
     ]
-    for module in catalog.MODULES:
+    for module in catalog.load(root):
         if module.is_built(root):
             link = f"[{module.title}](exercises/{module.id}/{module.notebook})"
         else:
@@ -227,9 +227,12 @@ class RoadmapProgress:
 
 
 def roadmap_progress(root: Path | str = ".") -> RoadmapProgress:
-    """The progress view for the course at ``root`` (the start page's folder)."""
+    """The progress view for the course at ``root`` (the start page's folder), listing the
+    modules of its catalog (a learner's copy with only ``exercises/`` has one too); a folder
+    that holds no course shows the installed course's modules as still to come."""
     root = Path(root)
-    return RoadmapProgress([module_progress(root, module) for module in catalog.MODULES])
+    modules = catalog.load(root) or catalog.MODULES
+    return RoadmapProgress([module_progress(root, module) for module in modules])
 
 
 def render(root: Path) -> nbformat.NotebookNode:

@@ -26,7 +26,9 @@ def test_cli_reports_course_errors_without_a_traceback(capsys):
 
 
 def test_select_refuses_a_module_that_is_not_built_yet(tmp_path):
-    (tmp_path / "solutions").mkdir()
+    planned = tmp_path / "solutions" / "02-bash"  # its catalog entry, no notebook yet
+    planned.mkdir(parents=True)
+    (planned / "module.toml").write_bytes((REPO / "solutions/02-bash/module.toml").read_bytes())
     with pytest.raises(CourseError, match="no solution notebook yet"):
         catalog.select(tmp_path, ["02-bash"])
 
@@ -114,3 +116,16 @@ def test_nbgrader_config_stops_when_the_installed_course_cannot_be_imported(monk
     )
     plain = runpy.run_path(config_file, init_globals={"get_config": Config})["c"]
     assert "GuardedExecute" not in str(plain)
+
+
+def test_nbgrader_never_releases_what_the_course_never_copies():
+    """One list of a learner's leftovers (course/nbconfig.py); nbgrader_config.py keeps its
+    own copy so that it reads without the course package, and the two must agree."""
+    import runpy
+
+    from traitlets.config import Config
+
+    from course.nbconfig import NEVER_RELEASED
+
+    config = runpy.run_path(str(REPO / "nbgrader_config.py"), init_globals={"get_config": Config})
+    assert sorted(config["c"].CourseDirectory.ignore) == sorted(NEVER_RELEASED)
