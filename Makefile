@@ -28,6 +28,7 @@ PYTEST := $(BIN)/pytest -n 2
 test: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/mypy
 	status=0; $(PYTEST) --junitxml=$(ARTIFACTS)/junit.xml --durations=25 || status=$$?; \
 	$(BIN)/python benchmarks/ci_cost.py $(ARTIFACTS)/junit.xml || true; \
 	exit $$status
@@ -40,6 +41,7 @@ test-fast: install
 lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/mypy
 
 format: install
 	$(BIN)/ruff format .

@@ -12,15 +12,17 @@ c.CourseDirectory.course_id = "mlops-roadmap"
 # Instructor notebooks (with solutions and hidden tests) and the generated student release.
 c.CourseDirectory.source_directory = "solutions"
 c.CourseDirectory.release_directory = "exercises"
-# Scratch files a learner's run leaves in a module folder are never part of a release.
+# Scratch files a learner's run leaves in a module folder are never part of a release
+# (course/nbconfig.py's NEVER_RELEASED, which a test keeps equal to this list).
 c.CourseDirectory.ignore = [
     ".ipynb_checkpoints",
-    "*.pyc",
-    "__pycache__",
     "feedback",
     "*_work",
+    "__pycache__",
+    "*.pyc",
     ".pytest_cache",
     ".ruff_cache",
+    ".mypy_cache",
 ]
 
 # A student cell that loops forever loses that cell's points after this many seconds;

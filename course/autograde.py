@@ -128,7 +128,7 @@ def grade(
 ) -> list[StudentResult]:
     """Autograde ``students`` (default: every submission of the module) in parallel, each in
     a sandbox. Refuses when no sandbox can be built, unless ``require_sandbox`` is False."""
-    module = catalog.get(module_id)
+    module = catalog.get(module_id, root)
     available = submitted_students(root, module)
     chosen = students or available
     unknown = sorted(set(chosen) - set(available))
@@ -235,6 +235,7 @@ def _run_pool(root, module, students, workers, settings, notebook_timeout, progr
                 if worker.student is None:
                     continue
                 student, out, elapsed = worker.student, worker.out, worker.elapsed()
+                assert out is not None  # assign() sets student and out together
                 if worker.finished():
                     finish(student, _read_result(student, out, elapsed, None))
                 elif not worker.process.is_alive():
@@ -378,7 +379,7 @@ def _grade_one(
     root_text: str, module_id: str, student: str, settings: GradingSettings, out: str
 ) -> None:
     root = Path(root_text)
-    module = catalog.get(module_id)
+    module = catalog.get(module_id, root)
     result = StudentResult(student, "failed")
     scratch = Path(tempfile.mkdtemp(prefix="mlops-autograde-"))
     try:

@@ -8,6 +8,7 @@ exactly what the sources produce.
 
 from __future__ import annotations
 
+import fnmatch
 import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -15,6 +16,7 @@ from pathlib import Path
 import nbformat
 
 from course import catalog, startpage
+from course.nbconfig import NEVER_RELEASED
 from course.scratch import ScratchCourse
 
 RELEASE_README = """\
@@ -81,12 +83,7 @@ def committed_files(root: Path, modules: list[catalog.Module]) -> dict[str, byte
 
 
 def _ignored(rel: Path) -> bool:
-    return any(
-        part in (".ipynb_checkpoints", "__pycache__", ".pytest_cache", ".ruff_cache")
-        or part.endswith("_work")
-        or part.endswith(".pyc")
-        for part in rel.parts
-    )
+    return any(fnmatch.fnmatch(part, pattern) for part in rel.parts for pattern in NEVER_RELEASED)
 
 
 def compare(expected: dict[str, bytes], committed: dict[str, bytes]) -> BuildReport:

@@ -99,8 +99,8 @@ def _run_child(
         error = None
     else:
         status = "failed"
-        error = report.get("error") or stderr.strip().splitlines()[-1:] or "runner crashed"
-        error = error if isinstance(error, str) else " ".join(error)
+        reason = report.get("error") or stderr.strip().splitlines()[-1:] or "runner crashed"
+        error = reason if isinstance(reason, str) else " ".join(reason)
     return RunResult(module.id, module.notebook, status, wall, peak, error)
 
 

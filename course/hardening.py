@@ -31,6 +31,7 @@ from pathlib import Path
 from queue import Empty
 
 from IPython.core.inputtransformer2 import TransformerManager
+from jupyter_client.manager import AsyncKernelManager
 from nbclient.exceptions import CellTimeoutError, DeadKernelError
 from nbclient.util import ensure_async, run_sync
 from nbformat import NotebookNode
@@ -128,6 +129,11 @@ class GuardedExecute(Execute):
     (course/sandbox.py), has check cells run by the trusted checker where the source
     notebook asks for it (course/trusted.py), survives dead kernels and restores graders
     before the checks that still run in the kernel."""
+
+    # nbclient's attributes, whose types nbgrader's untyped Execute hides; every kernel manager
+    # here is an AsyncKernelManager (nbclient's default class, SandboxedKernelManager's base)
+    timeout: int | None
+    km: AsyncKernelManager | None
 
     shutdown_kernel = Enum(
         ["graceful", "immediate"],
@@ -253,6 +259,7 @@ class GuardedExecute(Execute):
                 run_sync(self.async_wait_for_reply)(msg_id)
                 return
             except CellTimeoutError:
+                assert self.km is not None  # it started the kernel that timed out
                 run_sync(self.km.interrupt_kernel)()
             run_sync(self.async_wait_for_reply)(msg_id)
         finally:

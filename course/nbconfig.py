@@ -14,7 +14,13 @@ from pathlib import Path
 from traitlets.config import Config
 from traitlets.config.loader import PyFileConfigLoader
 
+from graders.tools import TOOL_CACHES
+
 CONFIG_FILE = "nbgrader_config.py"
+# What a learner's run leaves in a module folder, which no release, scratch copy or build
+# comparison holds: nbgrader_config.py's CourseDirectory.ignore lists the same (a test
+# compares them; the file stays readable without the course package).
+NEVER_RELEASED = (".ipynb_checkpoints", "feedback", "*_work", *TOOL_CACHES)
 
 
 def load_config(repo_root: Path, *, course_root: Path | None = None) -> Config:

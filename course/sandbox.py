@@ -40,6 +40,7 @@ import sys
 import tempfile
 import time
 import uuid
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -366,7 +367,7 @@ def program_command(
     command: list[str],
     *,
     cwd: Path | None = None,
-    env: dict[str, str] | None = None,
+    env: Mapping[str, str] | None = None,
 ) -> list[str]:
     """The command line that runs a learner's program (a test suite, a script) which a
     check started in the trusted checker: in a fresh sandbox where only ``folder`` (the copy
@@ -424,7 +425,9 @@ class SandboxedKernelManager(AsyncKernelManager):
     async def _async_pre_start_kernel(self, **kw):
         command, kw = await super()._async_pre_start_kernel(**kw)
         # a signal to bwrap never reaches the kernel: interrupt with a control message
-        self.kernel_spec.interrupt_mode = "message"
+        spec = self.kernel_spec
+        assert spec is not None  # super() formatted the kernel command from it
+        spec.interrupt_mode = "message"
         return command, kw
 
     async def _async_launch_kernel(self, kernel_cmd: list[str], **kw) -> None:

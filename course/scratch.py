@@ -18,12 +18,10 @@ from nbgrader.apps import NbGraderAPI
 
 from course.catalog import Module
 from course.errors import CourseError
-from course.nbconfig import CONFIG_FILE, ensure_venv_on_path, load_config
+from course.nbconfig import CONFIG_FILE, NEVER_RELEASED, ensure_venv_on_path, load_config
 
 TIMESTAMP = "2026-01-01 00:00:00.000000 UTC"
-SCRATCH_IGNORE = shutil.ignore_patterns(
-    ".ipynb_checkpoints", "__pycache__", "*.pyc", "*_work", ".pytest_cache", ".ruff_cache"
-)
+SCRATCH_IGNORE = shutil.ignore_patterns(*NEVER_RELEASED)
 
 
 @dataclass(frozen=True)

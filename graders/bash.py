@@ -363,7 +363,7 @@ def _snapshot(folder: Path) -> dict[str, bytes | None]:
 
 def _session_processes(session: int) -> list[tuple[int, str]]:
     """Live processes (pid, name) in ``session``; empty where /proc is not available."""
-    found = []
+    found: list[tuple[int, str]] = []
     proc = Path("/proc")
     if not proc.is_dir():
         return found

@@ -428,6 +428,7 @@ def check_precommit_config(
             found=short_repr(hooks),
         ):
             continue
+        assert isinstance(hooks, list)  # the check above passed
         for j, hook in enumerate(hooks):
             if isinstance(hook, dict) and isinstance(hook.get("id"), str):
                 found_hooks.setdefault(url, []).append(hook["id"])

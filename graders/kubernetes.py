@@ -36,7 +36,7 @@ import re
 import shutil
 import subprocess
 import zoneinfo
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from math import ceil, floor
@@ -806,7 +806,7 @@ def check_hpa(
 def _utilization_metrics(hpa: Manifest) -> list[tuple[int | None, str]]:
     if hpa.api_version == "autoscaling/v1":
         return [(None, "cpu")] if hpa.get("spec.targetCPUUtilizationPercentage") else []
-    found = []
+    found: list[tuple[int | None, str]] = []
     for i, metric in enumerate(_items(hpa.get("spec.metrics"))):
         resource = _mapping(_mapping(metric).get("resource"))
         if _mapping(resource.get("target")).get("type") == "Utilization" and resource.get("name"):
@@ -974,7 +974,7 @@ def check_images(
 
 # -- resources ---------------------------------------------------------------------------------
 
-_SUFFIXES = {
+_SUFFIXES: dict[str, int | Decimal] = {
     "Ki": 2**10,
     "Mi": 2**20,
     "Gi": 2**30,
@@ -1546,7 +1546,7 @@ _UNREACHABLE = re.compile(
 )
 
 
-def find_kubeconfig(environ: dict[str, str] | None = None) -> Path | None:
+def find_kubeconfig(environ: Mapping[str, str] | None = None) -> Path | None:
     """The kubeconfig kubectl would use ($KUBECONFIG, else ~/.kube/config), if it exists."""
     environ = os.environ if environ is None else environ
     if environ.get("KUBECONFIG"):

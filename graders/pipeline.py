@@ -439,7 +439,8 @@ def _redirect_output(log_path: Path) -> None:
     os.close(null_fd)
     old = {id(sys.stdout), id(sys.stderr), id(sys.__stdout__), id(sys.__stderr__)}
     out = open(1, "w", buffering=1, closefd=False)  # noqa: SIM115 (lives until os._exit)
-    sys.stdout = sys.stderr = sys.__stdout__ = sys.__stderr__ = out
+    # typeshed declares sys.__stdout__ and sys.__stderr__ Final; this child replaces them on purpose
+    sys.stdout = sys.stderr = sys.__stdout__ = sys.__stderr__ = out  # type: ignore[misc]
     import logging
 
     loggers = [logging.getLogger(), *logging.Logger.manager.loggerDict.values()]

@@ -339,7 +339,7 @@ def _state(obj: Any) -> MadeState:
         for name, value in (getattr(obj, "__dict__", None) or {}).items()
         if not str(name).startswith("_") and is_data(value)
     }
-    stored = None
+    stored: dict[str, bytes | None] | None = None
     if callable(getattr(obj, "names", None)) and callable(getattr(obj, "load", None)):
         try:
             stored = {}

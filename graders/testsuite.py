@@ -25,7 +25,7 @@ from pathlib import Path
 
 from graders.isolation import learner_process
 from graders.report import Report
-from graders.tools import PYTEST_SAFETY_ARGS, PYTEST_SAFETY_ENV, SAFE_PATH
+from graders.tools import PYTEST_SAFETY_ARGS, PYTEST_SAFETY_ENV, SAFE_PATH, TOOL_CACHES
 
 PYTEST_TIMEOUT = 60
 
@@ -88,12 +88,12 @@ def _pytest(
         "-rN",
         test_path,
     ]
-    argv, env = learner_process(command, root, env=env)
+    argv, host_env = learner_process(command, root, env=env)
     try:
         done = subprocess.run(
             argv,
             cwd=root,
-            env=env,
+            env=host_env,
             capture_output=True,
             text=True,
             timeout=timeout,
@@ -220,7 +220,7 @@ def run_pytest_in_project(
         shutil.copytree(
             project,
             work,
-            ignore=shutil.ignore_patterns("__pycache__", ".pytest_cache", ".ruff_cache", "*.pyc"),
+            ignore=shutil.ignore_patterns(*TOOL_CACHES),
         )
         for relative, content in (variant.changes if variant else {}).items():
             (work / relative).parent.mkdir(parents=True, exist_ok=True)

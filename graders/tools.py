@@ -15,6 +15,9 @@ import sys
 from pathlib import Path
 
 SYSTEM_FOLDERS = ("/usr/local/bin", "/usr/bin", "/bin")
+# What Python and the course's tools write beside the code they ran on: never copied into a
+# check's copy of a learner's project, never released, never compared (course/nbconfig.py).
+TOOL_CACHES = ("__pycache__", "*.pyc", ".pytest_cache", ".ruff_cache", ".mypy_cache")
 # What a check's subprocesses get as PATH: the course environment, then the system.
 SAFE_PATH = os.pathsep.join([str(Path(sys.executable).parent), *SYSTEM_FOLDERS])
 

@@ -44,6 +44,7 @@ from graders.artefacts import read_artefact
 from graders.formats.yamltext import YamlPath, YamlUnreadable, single_document
 from graders.isolation import learner_process
 from graders.report import Report, short_repr
+from graders.tools import TOOL_CACHES
 
 # -- YAML as GitHub reads it ---------------------------------------------------------------
 
@@ -270,6 +271,7 @@ def _tokenize(text: str) -> list[tuple[str, str]]:
         if not match or match.end() == position:
             raise ExpressionError(f"cannot read the expression at {text[position:]!r}")
         kind = match.lastgroup
+        assert kind is not None  # every alternative of _TOKEN is a named group
         tokens.append((kind, match.group(kind)))
         position = match.end()
     return tokens
@@ -334,8 +336,8 @@ class _Parser:
 
     def parse(self) -> Any:
         value = self.or_()
-        if self.peek() is not None:
-            raise ExpressionError(f"unexpected {self.peek()[1]!r} in the expression")
+        if (token := self.peek()) is not None:
+            raise ExpressionError(f"unexpected {token[1]!r} in the expression")
         return value
 
     def or_(self) -> Any:
@@ -356,7 +358,7 @@ class _Parser:
 
     def comparison(self) -> Any:
         value = self.unary()
-        while self.peek() and self.peek()[1] in ("==", "!=", "<", "<=", ">", ">="):
+        while (token := self.peek()) and token[1] in ("==", "!=", "<", "<=", ">", ">="):
             op = self.take()[1]
             right = self.unary()
             if op == "==":
@@ -398,7 +400,7 @@ class _Parser:
         contexts = {"github": self.scenario.github}
         value: Any = contexts.get(name) if name in contexts else {}
         known = name in contexts
-        while self.peek() and self.peek()[1] in (".", "["):
+        while (token := self.peek()) and token[1] in (".", "["):
             if self.take()[1] == ".":
                 key = self.take()[1]
             else:
@@ -672,7 +674,7 @@ def _check_needs_graph(report: Report, doc: YamlDoc, jobs: dict[str, dict]) -> N
 
 def _check_timeouts(report: Report, doc: YamlDoc, jobs: dict[str, dict], spec: PipelineSpec):
     for name, job in jobs.items():
-        timeout = job.get("timeout-minutes")
+        timeout: Any = job.get("timeout-minutes")  # YAML data: ok says whether it is a number
         ok = isinstance(timeout, int | float) and not isinstance(timeout, bool)
         message = (
             f"the {name} job's timeout is too long: a hung step would hold a runner that long"
@@ -1039,7 +1041,8 @@ class _Runner:
         label = label.splitlines()[0][:70] if label else f"step {index}"
         if "run" not in step:
             return StepRun(name, index, label, "skipped", note="uses: an action")
-        kept, dropped = [], []
+        kept: list[str] = []
+        dropped: list[str] = []
         for line in _join_continuations(str(step["run"])):
             (dropped if SKIPPED_COMMAND.search(line) else kept).append(line)
         if dropped:
@@ -1103,7 +1106,7 @@ def _copy_project(project: Path, target: Path, changes: Mapping[str, str | None]
     shutil.copytree(
         project,
         target,
-        ignore=shutil.ignore_patterns("__pycache__", ".pytest_cache", ".ruff_cache", "*.pyc"),
+        ignore=shutil.ignore_patterns(*TOOL_CACHES),
     )
     for relative, text in changes.items():
         path = target / relative
@@ -1161,8 +1164,8 @@ def _missing_course_tool(done: subprocess.CompletedProcess, path: str) -> str | 
 
 
 def _first_matrix_entry(job: dict, local_python: str) -> dict[str, Any]:
-    strategy = job.get("strategy") if isinstance(job.get("strategy"), dict) else {}
-    matrix = strategy.get("matrix") if isinstance(strategy.get("matrix"), dict) else {}
+    strategy = _mapping(job.get("strategy"))
+    matrix = _mapping(strategy.get("matrix"))
     entry = {}
     for key, values in matrix.items():
         if key in ("include", "exclude") or not isinstance(values, list) or not values:
@@ -1172,8 +1175,8 @@ def _first_matrix_entry(job: dict, local_python: str) -> dict[str, Any]:
 
 
 def _matrix_size(job: dict) -> int:
-    strategy = job.get("strategy") if isinstance(job.get("strategy"), dict) else {}
-    matrix = strategy.get("matrix") if isinstance(strategy.get("matrix"), dict) else {}
+    strategy = _mapping(job.get("strategy"))
+    matrix = _mapping(strategy.get("matrix"))
     size = 1
     for key, values in matrix.items():
         if key not in ("include", "exclude") and isinstance(values, list):

@@ -106,7 +106,7 @@ class Agent(QueuedPeer):
     def extras_of(self, ident: int) -> dict:
         out = _current_stream("stdout")
         err = _current_stream("stderr")
-        extras = {k: v[:MAX_TEXT] for k, v in (("out", out), ("err", err)) if v}
+        extras: dict[str, Any] = {k: v[:MAX_TEXT] for k, v in (("out", out), ("err", err)) if v}
         changed = self._changed.pop(ident, None)
         if changed:
             extras["mutated"] = changed

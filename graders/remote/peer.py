@@ -31,7 +31,7 @@ import struct
 import threading
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
-from typing import Any
+from typing import Any, Self
 
 from graders.remote.codec import CodecError, decode, encode
 
@@ -114,7 +114,7 @@ class Peer:
         self._closed: BaseException | None = None
         self._reader = threading.Thread(target=self._read_forever, daemon=True)
 
-    def start(self) -> Peer:
+    def start(self) -> Self:
         self._reader.start()
         return self
 
@@ -384,7 +384,7 @@ def describe(value: Any) -> dict:
         text = repr(value)
     except Exception:
         text = f"<{type(value).__name__}>"
-    info = {"kind": kind, "repr": text[:200]}
+    info: dict[str, Any] = {"kind": kind, "repr": text[:200]}
     if isinstance(value, type) and issubclass(value, BaseException):
         info["kind"] = "error-class"
         info["name"] = value.__name__[:200]
