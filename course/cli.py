@@ -144,6 +144,7 @@ def _exchange_option(p: argparse.ArgumentParser) -> None:
     )
 
 
+# Long by design: one argparse declaration per subcommand, in the order `--help` lists them.
 def parser() -> argparse.ArgumentParser:
     top = argparse.ArgumentParser(
         prog="mlops-course", description="Build, run and grade the MLOps Roadmap course."

@@ -297,6 +297,8 @@ def write_identity(folder: Path) -> None:
     (folder / "hostname").write_text("sandbox\n")
 
 
+# Long by design: one bwrap command line, in the order bwrap applies it (mounts stack, so
+# the order is part of the security argument; tests/unit/test_sandbox.py checks it).
 def bwrap_command(
     settings: Sandbox, staging: Path, workdir_name: str, kernel_argv: list[str], info_fd: int
 ) -> list[str]:

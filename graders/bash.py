@@ -587,6 +587,8 @@ def _executable_of_bash() -> str:
     return os.path.realpath(bash_binary())
 
 
+# Long because every step shares the run's temporary folder: lay it out, start the script,
+# interrupt it if asked, then read what it printed, wrote and left behind.
 def run_script(
     script: ShellScript,
     args: Sequence[str] = (),
@@ -611,15 +613,7 @@ def run_script(
     with tempfile.TemporaryDirectory(prefix="mlops-bash-") as scratch:
         root = Path(scratch)
         work, outside, tmp = root / "work", root / "outside", root / "tmp"
-        for folder in (work, outside, tmp):
-            folder.mkdir()
-        (outside / "sentinel.txt").write_text(SENTINEL_TEXT)
-        (outside / "models").mkdir()
-        (outside / "models" / "production.onnx").write_bytes(b"\x08\x07 production model")
-        _write_fixtures(work, fixtures or {})
-        copy = root / "script" / script.path.name
-        copy.parent.mkdir()
-        copy.write_text(script.text)
+        copy = _lay_out_run(root, script, fixtures or {})
         watched = {"outside": outside, "script": copy.parent}
         before = {name: _snapshot(folder) for name, folder in watched.items()}
         environment = {
@@ -646,16 +640,7 @@ def run_script(
                 return run
             limit = timeout
             if interrupt is not None:
-                if interrupt.when_exists:
-                    _wait_for(work / interrupt.when_exists, started, interrupt.wait)
-                else:
-                    with contextlib.suppress(subprocess.TimeoutExpired):
-                        started.wait(interrupt.wait)
-                target = started.script_pid() if started.running() else None
-                if target is not None:
-                    with contextlib.suppress(OSError):
-                        os.kill(target, interrupt.signal)
-                    run.signal_sent = signal.Signals(interrupt.signal).name
+                run.signal_sent = _interrupt(started, work, interrupt)
                 limit = interrupt.grace
             try:
                 run.status = started.wait(limit)
@@ -675,6 +660,38 @@ def run_script(
             run.outside_changes += _changes(before[name], after[name], prefix=f"../{name}/")
         run.leftover_tmp = sorted(_snapshot(tmp))
     return run
+
+
+def _lay_out_run(root: Path, script: ShellScript, fixtures: Mapping[str, FixtureValue]) -> Path:
+    """The run's folders under ``root``: ``work`` (the fixtures), ``tmp``, ``outside`` (what
+    a careless script must not touch) and a copy of the script, whose path is returned."""
+    work, outside, tmp = root / "work", root / "outside", root / "tmp"
+    for folder in (work, outside, tmp):
+        folder.mkdir()
+    (outside / "sentinel.txt").write_text(SENTINEL_TEXT)
+    (outside / "models").mkdir()
+    (outside / "models" / "production.onnx").write_bytes(b"\x08\x07 production model")
+    _write_fixtures(work, fixtures)
+    copy = root / "script" / script.path.name
+    copy.parent.mkdir()
+    copy.write_text(script.text)
+    return copy
+
+
+def _interrupt(started: _Started, work: Path, interrupt: Interrupt) -> str | None:
+    """Wait for the moment ``interrupt`` names, then signal the script (not what it started);
+    the signal's name, or None when the script had already ended."""
+    if interrupt.when_exists:
+        _wait_for(work / interrupt.when_exists, started, interrupt.wait)
+    else:
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            started.wait(interrupt.wait)
+    target = started.script_pid() if started.running() else None
+    if target is None:
+        return None
+    with contextlib.suppress(OSError):
+        os.kill(target, interrupt.signal)
+    return signal.Signals(interrupt.signal).name
 
 
 # -- comparing -------------------------------------------------------------------------------
@@ -799,41 +816,43 @@ def check_run(
         )
     if stdout is not None and first_difference(stdout, run.stdout) is not None:
         _report_stdout(report, run, stdout, hint)
-    for text in stdout_contains:
-        report.check(
-            text.lower() in run.stdout.lower(),
-            f"{run.where}: stdout",
-            f"the output should mention {text!r}",
-            found=_shown(run.stdout),
-            hint=hint,
-        )
-    for text in stdout_lacks:
-        report.check(
-            text.lower() not in run.stdout.lower(),
-            f"{run.where}: stdout",
-            f"the output must not contain {text!r}",
-            found=_shown(run.stdout),
-            hint=hint,
-        )
-    for text in stderr_contains:
-        report.check(
-            text.lower() in run.stderr.lower(),
-            f"{run.where}: stderr",
-            f"the error output (stderr) should mention {text!r}",
-            found=_shown(run.stderr),
-            hint=hint or 'Write messages for people to stderr: echo "..." >&2',
-        )
-    for text in stderr_lacks:
-        report.check(
-            text.lower() not in run.stderr.lower(),
-            f"{run.where}: stderr",
-            f"the error output (stderr) must not contain {text!r}",
-            found=_shown(run.stderr),
-            hint=hint,
-        )
+    _check_mentions(report, run, "stdout", stdout_contains, stdout_lacks, hint)
+    _check_mentions(report, run, "stderr", stderr_contains, stderr_lacks, hint)
     for path, expected in (files or {}).items():
         _check_file(report, run, path, expected, hint)
     return len(report.findings) == before
+
+
+_STREAM_NAMES = {"stdout": "the output", "stderr": "the error output (stderr)"}
+_STDERR_HINT = 'Write messages for people to stderr: echo "..." >&2'
+
+
+def _check_mentions(
+    report: Report,
+    run: ScriptRun,
+    stream: str,
+    contains: Sequence[str],
+    lacks: Sequence[str],
+    hint: str | None,
+) -> None:
+    """Texts ``stream`` must mention and must not contain, case-insensitively."""
+    output, what, where = getattr(run, stream), _STREAM_NAMES[stream], f"{run.where}: {stream}"
+    for text in contains:
+        report.check(
+            text.lower() in output.lower(),
+            where,
+            f"{what} should mention {text!r}",
+            found=_shown(output),
+            hint=hint or (_STDERR_HINT if stream == "stderr" else None),
+        )
+    for text in lacks:
+        report.check(
+            text.lower() not in output.lower(),
+            where,
+            f"{what} must not contain {text!r}",
+            found=_shown(output),
+            hint=hint,
+        )
 
 
 def _report_stdout(report: Report, run: ScriptRun, expected: str, hint: str | None) -> None:

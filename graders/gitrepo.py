@@ -19,6 +19,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
+from graders.actions import YamlDoc, load_yaml
 from graders.artefacts import read_artefact
 from graders.isolation import learner_process
 from graders.report import Report, short_repr
@@ -30,7 +31,6 @@ from graders.tools import (
     git_safety_options,
     tool_path,
 )
-from graders.workflow import YamlDoc, load_yaml
 
 IDENTITY = {
     "GIT_AUTHOR_NAME": "Course Learner",
@@ -406,6 +406,30 @@ def check_precommit_config(
         found=short_repr(repos),
     ):
         return doc
+    found_hooks = _hooks_by_repo(report, doc, repos)
+    ruff_ids = [hook for url in RUFF_REPOS for hook in found_hooks.get(url, [])]
+    for alternatives in ruff_hooks:
+        report.check(
+            any(a in ruff_ids for a in alternatives),
+            doc.where("repos"),
+            f"the ruff hook {alternatives[0]!r} is missing",
+            expected=f"repo https://{RUFF_REPOS[0]} with hook id {' or '.join(alternatives)}",
+            found=f"ruff hooks {ruff_ids}" if ruff_ids else "no ruff-pre-commit repo",
+        )
+    general = found_hooks.get(HOOKS_REPO, [])
+    for hook in hooks_from_pre_commit_hooks:
+        report.check(
+            hook in general,
+            doc.where("repos"),
+            f"the hook {hook!r} from pre-commit-hooks is missing",
+            expected=f"repo https://{HOOKS_REPO} with hook id {hook}",
+            found=f"hooks {general}" if general else "no pre-commit-hooks repo",
+        )
+    return doc
+
+
+def _hooks_by_repo(report: Report, doc: YamlDoc, repos: list) -> dict[str, list[str]]:
+    """The hook ids of each repository entry, by its URL; findings for malformed entries."""
     found_hooks: dict[str, list[str]] = {}
     for i, repo in enumerate(repos):
         if not isinstance(repo, dict) or "repo" not in repo:
@@ -434,25 +458,7 @@ def check_precommit_config(
                 found_hooks.setdefault(url, []).append(hook["id"])
             else:
                 report.fail(doc.where("repos", i, "hooks", j), "each hook needs an `id:`")
-    ruff_ids = [hook for url in RUFF_REPOS for hook in found_hooks.get(url, [])]
-    for alternatives in ruff_hooks:
-        report.check(
-            any(a in ruff_ids for a in alternatives),
-            doc.where("repos"),
-            f"the ruff hook {alternatives[0]!r} is missing",
-            expected=f"repo https://{RUFF_REPOS[0]} with hook id {' or '.join(alternatives)}",
-            found=f"ruff hooks {ruff_ids}" if ruff_ids else "no ruff-pre-commit repo",
-        )
-    general = found_hooks.get(HOOKS_REPO, [])
-    for hook in hooks_from_pre_commit_hooks:
-        report.check(
-            hook in general,
-            doc.where("repos"),
-            f"the hook {hook!r} from pre-commit-hooks is missing",
-            expected=f"repo https://{HOOKS_REPO} with hook id {hook}",
-            found=f"hooks {general}" if general else "no pre-commit-hooks repo",
-        )
-    return doc
+    return found_hooks
 
 
 def check_precommit_revs(report: Report, doc: YamlDoc) -> None:

@@ -410,22 +410,7 @@ def _schema_finding(
     path = tuple(error.absolute_path)
     value = error.instance
     if error.validator == "additionalProperties" and isinstance(value, dict):
-        allowed = sorted(_mapping(error.schema.get("properties")))
-        for extra in sorted(set(value) - set(allowed)):
-            close = difflib.get_close_matches(str(extra), allowed, n=1)
-            hint = (
-                f"Did you mean '{close[0]}'?"
-                if close
-                else "It may be indented at the wrong level. Fields allowed here: "
-                + ", ".join(allowed[:25])
-                + (" ..." if len(allowed) > 25 else "")
-            )
-            report.fail(
-                manifest.where((*path, extra)),
-                f"unknown field {extra!r}: the Kubernetes {version} API has no such field here "
-                "(a strict apply rejects it; a lax one silently drops it)",
-                hint=hint,
-            )
+        _unknown_fields(report, manifest, error, version)
         return
     if error.validator == "required":
         present = set(value) if isinstance(value, dict) else set()
@@ -474,6 +459,29 @@ def _schema_finding(
         )
     else:
         report.fail(manifest.where(path), error.message[:300])
+
+
+def _unknown_fields(
+    report: Report, manifest: Manifest, error: jsonschema.ValidationError, version: str
+) -> None:
+    """One finding per field the schema does not allow here, with the closest allowed name."""
+    path = tuple(error.absolute_path)
+    allowed = sorted(_mapping(error.schema.get("properties")))
+    for extra in sorted(set(error.instance) - set(allowed)):
+        close = difflib.get_close_matches(str(extra), allowed, n=1)
+        hint = (
+            f"Did you mean '{close[0]}'?"
+            if close
+            else "It may be indented at the wrong level. Fields allowed here: "
+            + ", ".join(allowed[:25])
+            + (" ..." if len(allowed) > 25 else "")
+        )
+        report.fail(
+            manifest.where((*path, extra)),
+            f"unknown field {extra!r}: the Kubernetes {version} API has no such field here "
+            "(a strict apply rejects it; a lax one silently drops it)",
+            hint=hint,
+        )
 
 
 def _as_list(value: Any) -> list:
@@ -1325,82 +1333,120 @@ def check_rollout(
     readiness probes on the pods, and (if given) at least ``min_available`` available and at
     most ``max_total`` pods during the rollout."""
     for deployment in find(manifests, "Deployment"):
-        strategy = _mapping(deployment.get("spec.strategy"))
-        replicas = deployment.get("spec.replicas", 1)
-        replicas = replicas if isinstance(replicas, int) and not isinstance(replicas, bool) else 1
-        if strategy.get("type") == "Recreate":
+        if _check_strategy(report, deployment, min_available, max_total):
+            _check_readiness_probes(report, deployment)
+
+
+def _check_strategy(
+    report: Report, deployment: Manifest, min_available: int | None, max_total: int | None
+) -> bool:
+    """Findings for the rollout strategy; False when it is Recreate or its limits are
+    unreadable (nothing more to say about the rollout)."""
+    strategy = _mapping(deployment.get("spec.strategy"))
+    replicas = deployment.get("spec.replicas", 1)
+    replicas = replicas if isinstance(replicas, int) and not isinstance(replicas, bool) else 1
+    if strategy.get("type") == "Recreate":
+        report.fail(
+            deployment.where("spec.strategy.type"),
+            "Recreate stops every old pod before the new ones start: the service is down "
+            "during every rollout",
+            expected="RollingUpdate",
+            found="Recreate",
+        )
+        return False
+    update = _mapping(strategy.get("rollingUpdate"))
+    surge_value, down_value = update.get("maxSurge", "25%"), update.get("maxUnavailable", "25%")
+    surge = _resolve(surge_value, replicas, round_up=True)
+    down = _resolve(down_value, replicas, round_up=False)
+    for name, value, resolved in (
+        ("maxSurge", surge_value, surge),
+        ("maxUnavailable", down_value, down),
+    ):
+        if resolved is None:
             report.fail(
-                deployment.where("spec.strategy.type"),
-                "Recreate stops every old pod before the new ones start: the service is down "
-                "during every rollout",
-                expected="RollingUpdate",
-                found="Recreate",
+                deployment.where(("spec", "strategy", "rollingUpdate", name)),
+                "is neither a number of pods nor a percentage",
+                expected="1 or '25%'",
+                found=short_repr(value),
             )
-            continue
-        update = _mapping(strategy.get("rollingUpdate"))
-        surge_value, down_value = update.get("maxSurge", "25%"), update.get("maxUnavailable", "25%")
-        surge = _resolve(surge_value, replicas, round_up=True)
-        down = _resolve(down_value, replicas, round_up=False)
-        for name, value, resolved in (
-            ("maxSurge", surge_value, surge),
-            ("maxUnavailable", down_value, down),
-        ):
-            if resolved is None:
+    if surge is None or down is None:
+        return False
+    if surge_value in (0, "0%") and down_value in (0, "0%"):
+        report.fail(
+            deployment.where("spec.strategy.rollingUpdate"),
+            "maxSurge and maxUnavailable cannot both be 0: the rollout could never make "
+            "progress (the API server rejects it)",
+            hint="Allow one extra pod: maxSurge: 1, maxUnavailable: 0.",
+        )
+        return False
+    if surge == 0 and down == 0:
+        down = 1  # what the Deployment controller does when both round to zero
+    limits = _RolloutLimits(replicas, surge_value, down_value, surge, down)
+    _check_pods_during_rollout(
+        report, deployment.where("spec.strategy"), limits, min_available, max_total
+    )
+    return True
+
+
+@dataclass(frozen=True)
+class _RolloutLimits:
+    """A Deployment's replicas and its rolling update's limits, as written and in pods."""
+
+    replicas: int
+    surge_value: Any
+    down_value: Any
+    surge: int
+    down: int
+
+
+def _check_pods_during_rollout(
+    report: Report,
+    where: str,
+    limits: _RolloutLimits,
+    min_available: int | None,
+    max_total: int | None,
+) -> None:
+    replicas, surge_value, down_value = limits.replicas, limits.surge_value, limits.down_value
+    down = limits.down
+    lowest, highest = replicas - min(down, replicas), replicas + limits.surge
+    if replicas > 0 and lowest == 0:
+        report.fail(
+            where,
+            "maxUnavailable lets every pod go down at once during a rollout",
+            expected=f"at least 1 of {replicas} pods available",
+            found=f"maxUnavailable {down_value} = {down} of {replicas} pods",
+        )
+    if min_available is not None and lowest < min_available:
+        report.fail(
+            where,
+            f"during a rollout only {lowest} pods are guaranteed available",
+            expected=f"at least {min_available} (replicas − maxUnavailable, rounded down)",
+            found=f"replicas {replicas}, maxUnavailable {down_value} → {lowest} available",
+            hint="maxUnavailable is how many of the desired pods may be missing; percentages "
+            "round down.",
+        )
+    if max_total is not None and highest > max_total:
+        report.fail(
+            where,
+            f"during a rollout up to {highest} pods may run at once",
+            expected=f"at most {max_total} (replicas + maxSurge, rounded up)",
+            found=f"replicas {replicas}, maxSurge {surge_value} → {highest} pods",
+            hint="maxSurge is how many pods may exist above replicas; percentages round up.",
+        )
+
+
+def _check_readiness_probes(report: Report, deployment: Manifest) -> None:
+    for template in pod_templates([deployment]):
+        for path, spec in template.containers(init=False):
+            if not isinstance(spec.get("readinessProbe"), dict):
                 report.fail(
-                    deployment.where(("spec", "strategy", "rollingUpdate", name)),
-                    "is neither a number of pods nor a percentage",
-                    expected="1 or '25%'",
-                    found=short_repr(value),
+                    deployment.where((*path, "readinessProbe")),
+                    "without a readinessProbe a new pod counts as available as soon as its "
+                    "process starts, before it can answer: the rollout sends it traffic "
+                    "too early and removes old pods too soon",
+                    expected="a readinessProbe",
+                    found="none",
                 )
-        if surge is None or down is None:
-            continue
-        if surge_value in (0, "0%") and down_value in (0, "0%"):
-            report.fail(
-                deployment.where("spec.strategy.rollingUpdate"),
-                "maxSurge and maxUnavailable cannot both be 0: the rollout could never make "
-                "progress (the API server rejects it)",
-                hint="Allow one extra pod: maxSurge: 1, maxUnavailable: 0.",
-            )
-            continue
-        if surge == 0 and down == 0:
-            down = 1  # what the Deployment controller does when both round to zero
-        lowest, highest = replicas - min(down, replicas), replicas + surge
-        where = deployment.where("spec.strategy")
-        if replicas > 0 and lowest == 0:
-            report.fail(
-                where,
-                "maxUnavailable lets every pod go down at once during a rollout",
-                expected=f"at least 1 of {replicas} pods available",
-                found=f"maxUnavailable {down_value} = {down} of {replicas} pods",
-            )
-        if min_available is not None and lowest < min_available:
-            report.fail(
-                where,
-                f"during a rollout only {lowest} pods are guaranteed available",
-                expected=f"at least {min_available} (replicas − maxUnavailable, rounded down)",
-                found=f"replicas {replicas}, maxUnavailable {down_value} → {lowest} available",
-                hint="maxUnavailable is how many of the desired pods may be missing; percentages "
-                "round down.",
-            )
-        if max_total is not None and highest > max_total:
-            report.fail(
-                where,
-                f"during a rollout up to {highest} pods may run at once",
-                expected=f"at most {max_total} (replicas + maxSurge, rounded up)",
-                found=f"replicas {replicas}, maxSurge {surge_value} → {highest} pods",
-                hint="maxSurge is how many pods may exist above replicas; percentages round up.",
-            )
-        for template in pod_templates([deployment]):
-            for path, spec in template.containers(init=False):
-                if not isinstance(spec.get("readinessProbe"), dict):
-                    report.fail(
-                        deployment.where((*path, "readinessProbe")),
-                        "without a readinessProbe a new pod counts as available as soon as its "
-                        "process starts, before it can answer: the rollout sends it traffic "
-                        "too early and removes old pods too soon",
-                        expected="a readinessProbe",
-                        found="none",
-                    )
 
 
 # -- CronJobs ----------------------------------------------------------------------------------

@@ -196,6 +196,8 @@ def run_backfill(
     return _run(scenario, [build, backfill], timeout)
 
 
+# Long because ``scenario`` runs in a forked child (graders.remote's learner_side): Dagster
+# and the definitions it evaluates must be built there, closing over the check's arguments.
 @learner_side
 def run_automation(
     build: Callable[..., Any],

@@ -191,45 +191,49 @@ class Quiz:
                 hint="Use the question ids shown in bold in the quiz above.",
             )
         for question in self.questions:
-            where = f"quiz_answers[{question.id!r}]"
-            if question.id not in answers:
-                report.check(
-                    False,
-                    where,
-                    "no answer yet",
-                    hint="Add this question id with the text of the option you chose.",
-                )
-                continue
-            choice = answers[question.id]
-            if not isinstance(choice, str):
-                report.check(
-                    False,
-                    where,
-                    "the answer should be the option's text (a string)",
-                    found=f"{type(choice).__name__}: {short_repr(choice, 80)}",
-                    hint="Copy the option text from the quiz, e.g. from the line the quiz "
-                    "prints under 'your answers so far'.",
-                )
-                continue
-            if normalise(choice) not in {normalise(option) for option in question.options}:
-                report.check(
-                    False,
-                    where,
-                    "this is not one of the options",
-                    expected="one of: " + " | ".join(self.shown_options(question)),
-                    found=repr(choice),
-                    hint="Copy the option text exactly (case and spacing do not matter).",
-                )
-                continue
-            report.check(
-                self._is_right(question, choice),
-                where,
-                "not the right answer",
-                found=repr(choice),
-                hint="Re-read the section this question is about, or try the quiz above: "
-                "it tells you at once whether a choice is right.",
-            )
+            self._grade_question(report, question, answers)
         return report
+
+    def _grade_question(self, report: Report, question: Question, answers: Mapping) -> None:
+        """One question's finding: unanswered, not text, not an option, or wrong."""
+        where = f"quiz_answers[{question.id!r}]"
+        if question.id not in answers:
+            report.check(
+                False,
+                where,
+                "no answer yet",
+                hint="Add this question id with the text of the option you chose.",
+            )
+            return
+        choice = answers[question.id]
+        if not isinstance(choice, str):
+            report.check(
+                False,
+                where,
+                "the answer should be the option's text (a string)",
+                found=f"{type(choice).__name__}: {short_repr(choice, 80)}",
+                hint="Copy the option text from the quiz, e.g. from the line the quiz "
+                "prints under 'your answers so far'.",
+            )
+            return
+        if normalise(choice) not in {normalise(option) for option in question.options}:
+            report.check(
+                False,
+                where,
+                "this is not one of the options",
+                expected="one of: " + " | ".join(self.shown_options(question)),
+                found=repr(choice),
+                hint="Copy the option text exactly (case and spacing do not matter).",
+            )
+            return
+        report.check(
+            self._is_right(question, choice),
+            where,
+            "not the right answer",
+            found=repr(choice),
+            hint="Re-read the section this question is about, or try the quiz above: "
+            "it tells you at once whether a choice is right.",
+        )
 
     # -- showing ---------------------------------------------------------------------------
 
@@ -248,6 +252,8 @@ class Quiz:
     def __repr__(self) -> str:
         return self.to_text()
 
+    # Long because the widget's callbacks close over its controls and the answers so far;
+    # ipywidgets is imported only when a quiz is shown.
     def widget(self) -> Any:
         """The interactive quiz as an ipywidgets box (raises ImportError without ipywidgets)."""
         import ipywidgets as widgets

@@ -127,49 +127,20 @@ def grade_test_suite(
 ) -> None:
     """Record findings for a test file that misses bugs or fails on correct code."""
     location = str(test_file)
-    if not report.check(
-        test_file.is_file(),
+    source = _suite_source(report, test_file)
+    if source is None:
+        return
+    baseline = run_pytest(source, module_name, correct)
+    if not _baseline_holds(
+        report,
         location,
-        "the test file does not exist yet",
-        hint="Run the answer cell: its %%writefile line creates the file.",
+        baseline,
+        against=f"the correct {module_name}.py",
+        timeout=PYTEST_TIMEOUT,
+        timeout_hint="Look for a loop that never ends or a call that waits for input.",
+        min_tests=min_tests,
     ):
         return
-    source = test_file.read_text()
-    if "NotImplementedError" in source and "def test" not in source:
-        report.not_written(location)
-        return
-
-    baseline = run_pytest(source, module_name, correct)
-    if baseline.exit_code is None:
-        report.fail(
-            location,
-            f"the tests did not finish within {PYTEST_TIMEOUT} s",
-            hint="Look for a loop that never ends or a call that waits for input.",
-        )
-        return
-    if baseline.exit_code == 5 or baseline.passed + baseline.failed == 0:
-        report.fail(
-            location,
-            "pytest found no tests in the file",
-            expected="functions named test_… at the top level of the file",
-            found=_tail(baseline.output, 3),
-        )
-        return
-    report.check(
-        baseline.green,
-        f"{location} against the correct {module_name}.py",
-        "your tests must pass on a correct implementation",
-        expected="all tests pass",
-        found=_tail(baseline.output),
-        hint="A test that fails on correct code is itself wrong: check its expected values.",
-    )
-    report.check(
-        baseline.passed >= min_tests,
-        location,
-        "too few tests to pin the behaviour down",
-        expected=f"at least {min_tests} passing tests",
-        found=f"{baseline.passed}",
-    )
     for mutant in mutants:
         run = run_pytest(source, module_name, mutant)
         report.check(
@@ -262,63 +233,25 @@ def grade_project_test_suite(
     one is not cut short (a fixed budget made the verdict depend on the machine's load);
     a suite that hangs still stops at ``timeout`` on the baseline."""
     location = str(test_file)
-    if not report.check(
-        test_file.is_file(),
-        location,
-        "the test file does not exist yet",
-        hint="Run the answer cell: its %%writefile line creates the file.",
-    ):
-        return
-    source = test_file.read_text()
-    if "NotImplementedError" in source and "def test" not in source:
-        report.not_written(location)
+    source = _suite_source(report, test_file)
+    if source is None:
         return
     start = time.monotonic()
     baseline = run_pytest_in_project(project, source, test_path=test_path, timeout=timeout)
     baseline_seconds = time.monotonic() - start
     variant_timeout = max(timeout, 3 * baseline_seconds)
     budget = max(budget, baseline_seconds + variant_timeout * -(-len(variants) // workers))
-    if baseline.exit_code is None:
-        report.fail(
-            location,
-            f"the tests did not finish within {timeout:.0f} s",
-            hint="Train the model once per file (a fixture with scope='module'), and look for "
-            "a loop that never ends.",
-        )
-        return
-    if baseline.exit_code == 5 or (
-        baseline.passed + baseline.failed == 0 and "error" not in baseline.output
-    ):
-        report.fail(
-            location,
-            "pytest found no tests in the file",
-            expected="functions named test_… at the top level of the file",
-            found=_tail(baseline.output, 3),
-        )
-        return
-    if baseline.passed + baseline.failed == 0:
-        report.fail(
-            location,
-            "pytest could not even import the file",
-            found=_tail(baseline.output),
-            hint="Run `python -m pytest` on it in the project folder and fix the error.",
-        )
-        return
-    report.check(
-        baseline.green,
-        f"{location} against the correct project",
-        "your tests must pass on the correct project",
-        expected="all tests pass",
-        found=_tail(baseline.output),
-        hint="A test that fails on correct code is itself wrong: check its expected values.",
-    )
-    report.check(
-        baseline.passed >= min_tests,
+    if not _baseline_holds(
+        report,
         location,
-        "too few tests to pin the behaviour down",
-        expected=f"at least {min_tests} passing tests",
-        found=f"{baseline.passed}",
-    )
+        baseline,
+        against="the correct project",
+        timeout=timeout,
+        timeout_hint="Train the model once per file (a fixture with scope='module'), and look "
+        "for a loop that never ends.",
+        min_tests=min_tests,
+    ):
+        return
 
     def run(variant: ProjectVariant) -> PytestRun | None:
         remaining = budget - (time.monotonic() - start)
@@ -330,6 +263,82 @@ def grade_project_test_suite(
 
     with ThreadPoolExecutor(max_workers=workers) as pool:
         runs = list(pool.map(run, variants))
+    _check_variants(report, location, variants, runs)
+
+
+def _suite_source(report: Report, test_file: Path) -> str | None:
+    """The learner's test file, or None (and a finding) when it is missing or not written."""
+    location = str(test_file)
+    if not report.check(
+        test_file.is_file(),
+        location,
+        "the test file does not exist yet",
+        hint="Run the answer cell: its %%writefile line creates the file.",
+    ):
+        return None
+    source = test_file.read_text()
+    if "NotImplementedError" in source and "def test" not in source:
+        report.not_written(location)
+        return None
+    return source
+
+
+def _baseline_holds(
+    report: Report,
+    location: str,
+    baseline: PytestRun,
+    *,
+    against: str,
+    timeout: float,
+    timeout_hint: str,
+    min_tests: int,
+) -> bool:
+    """Findings for the learner's suite run ``against`` the correct code; False when
+    grading the planted bugs is pointless (it hung, found no tests or could not import
+    the file)."""
+    if baseline.exit_code is None:
+        report.fail(location, f"the tests did not finish within {timeout:.0f} s", hint=timeout_hint)
+        return False
+    if baseline.exit_code == 5 or (
+        baseline.passed + baseline.failed == 0 and "error" not in baseline.output
+    ):
+        report.fail(
+            location,
+            "pytest found no tests in the file",
+            expected="functions named test_… at the top level of the file",
+            found=_tail(baseline.output, 3),
+        )
+        return False
+    if baseline.passed + baseline.failed == 0:
+        report.fail(
+            location,
+            "pytest could not even import the file",
+            found=_tail(baseline.output),
+            hint="Run `python -m pytest` on it in the project folder and fix the error.",
+        )
+        return False
+    report.check(
+        baseline.green,
+        f"{location} against {against}",
+        f"your tests must pass on {against}",
+        expected="all tests pass",
+        found=_tail(baseline.output),
+        hint="A test that fails on correct code is itself wrong: check its expected values.",
+    )
+    report.check(
+        baseline.passed >= min_tests,
+        location,
+        "too few tests to pin the behaviour down",
+        expected=f"at least {min_tests} passing tests",
+        found=f"{baseline.passed}",
+    )
+    return True
+
+
+def _check_variants(
+    report: Report, location: str, variants: list[ProjectVariant], runs: list[PytestRun | None]
+) -> None:
+    """Every planted bug must make at least one test fail."""
     for variant, outcome in zip(variants, runs, strict=True):
         where = f"{location} against planted bug '{variant.name}'"
         if outcome is None or outcome.exit_code is None:

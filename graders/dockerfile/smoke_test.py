@@ -387,6 +387,8 @@ def _grade_scenario_live(
         _remove_image(client, tag)
 
 
+# Long because the watchdog, the call and the clean-up must share one try/finally: a
+# container the learner's code leaves is removed whatever happened.
 def _grade_scenario_standin(
     report: Report,
     smoke_test: Any,

@@ -173,6 +173,8 @@ def _encode_frame(value: Any) -> dict | None:
     return {"$frame": payload}
 
 
+# Long by design: one branch per type tag of the wire format, mirroring encode(), so that
+# what may cross the link can be read in one place.
 def decode(data: Any, import_handle: Import, depth: int = 0) -> Any:
     """Build the value ``data`` describes, from plain types only."""
     if depth > MAX_DEPTH:

@@ -14,10 +14,10 @@ import pytest
 import yaml
 
 from graders import Report
+from graders.actions import load_yaml
 from graders.dockerfile import load_compose
 from graders.formats.yamltext import MAX_NODES, YamlUnreadable, documents, single_document
 from graders.kubernetes import parse_manifests
-from graders.workflow import load_yaml
 
 
 def alias_bomb(levels: int = 9, indent: str = "") -> str:

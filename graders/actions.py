@@ -15,7 +15,7 @@ Three layers, each adding findings located by YAML path (``jobs.deploy.if (line 
 
 Then :func:`run_jobs` executes the ``run:`` steps of chosen jobs locally, in ``needs`` order,
 in a temporary copy of the project, stopping at the first failing step as a CI runner does,
-and :func:`check_pipeline_passes` / :func:`check_pipeline_stops` turn such runs into findings.
+and :func:`check_workflow_passes` / :func:`check_workflow_stops` turn such runs into findings.
 From the trusted checker every step runs in a sandbox of its own in which only the run's
 temporary folder is writable (graders/isolation.py).
 """
@@ -538,7 +538,7 @@ def needs_closure(jobs: Mapping[str, dict], name: str) -> set[str]:
 
 
 @dataclass(frozen=True)
-class PipelineSpec:
+class WorkflowSpec:
     """The shape the exercise asks for; every rule reads its names from here."""
 
     lint: str = "lint"
@@ -552,7 +552,7 @@ class PipelineSpec:
     environment: str = "production"
 
 
-def check_workflow_rules(report: Report, doc: YamlDoc, spec: PipelineSpec = PipelineSpec()) -> None:
+def check_workflow_rules(report: Report, doc: YamlDoc, spec: WorkflowSpec = WorkflowSpec()) -> None:
     """Every CI/CD rule of the exercise, each finding at the YAML path it is about."""
     _check_triggers(report, doc, spec)
     _check_permissions(report, doc, spec)
@@ -579,7 +579,7 @@ def check_workflow_rules(report: Report, doc: YamlDoc, spec: PipelineSpec = Pipe
         _check_deploy_job(report, doc, jobs, spec)
 
 
-def _check_triggers(report: Report, doc: YamlDoc, spec: PipelineSpec) -> None:
+def _check_triggers(report: Report, doc: YamlDoc, spec: WorkflowSpec) -> None:
     on = doc.data.get("on")
     if on is None and True in doc.data:
         on = doc.data[True]
@@ -620,7 +620,7 @@ def _permission_writes(value: Any) -> list[str]:
     return []
 
 
-def _check_permissions(report: Report, doc: YamlDoc, spec: PipelineSpec) -> None:
+def _check_permissions(report: Report, doc: YamlDoc, spec: WorkflowSpec) -> None:
     top = doc.data.get("permissions")
     report.check(
         "permissions" in doc.data,
@@ -672,7 +672,7 @@ def _check_needs_graph(report: Report, doc: YamlDoc, jobs: dict[str, dict]) -> N
         )
 
 
-def _check_timeouts(report: Report, doc: YamlDoc, jobs: dict[str, dict], spec: PipelineSpec):
+def _check_timeouts(report: Report, doc: YamlDoc, jobs: dict[str, dict], spec: WorkflowSpec):
     for name, job in jobs.items():
         timeout: Any = job.get("timeout-minutes")  # YAML data: ok says whether it is a number
         ok = isinstance(timeout, int | float) and not isinstance(timeout, bool)
@@ -711,7 +711,7 @@ def _check_pinned_actions(report: Report, doc: YamlDoc, jobs: dict[str, dict]) -
 RUFF_CHECK = r"\bruff(\s+-{1,2}[\w=.-]+)*\s+check\b"
 
 
-def _check_lint_job(report: Report, doc: YamlDoc, job: dict, spec: PipelineSpec) -> None:
+def _check_lint_job(report: Report, doc: YamlDoc, job: dict, spec: WorkflowSpec) -> None:
     report.check(
         bool(_run_steps(job, RUFF_CHECK)),
         doc.where("jobs", spec.lint, "steps"),
@@ -721,7 +721,39 @@ def _check_lint_job(report: Report, doc: YamlDoc, job: dict, spec: PipelineSpec)
     )
 
 
-def _check_test_job(report: Report, doc: YamlDoc, job: dict, spec: PipelineSpec) -> None:
+def _check_test_job(report: Report, doc: YamlDoc, job: dict, spec: WorkflowSpec) -> None:
+    _check_python_matrix(report, doc, job, spec)
+    setup = _uses_steps(job, "actions/setup-python")
+    report.check(
+        any("matrix.python-version" in str(step.get("with", {})) for _, step in setup),
+        doc.where("jobs", spec.test, "steps"),
+        "the test job must install the matrix's Python version with actions/setup-python",
+        expected="with:\n  python-version: ${{ matrix.python-version }}",
+        found=short_repr([step.get("with") for _, step in setup])
+        if setup
+        else "no setup-python step",
+    )
+    cached = any(
+        isinstance(step.get("with"), dict)
+        and step["with"].get("cache") in ("pip", "pipenv", "poetry")
+        for _, step in setup
+    ) or bool(_uses_steps(job, "actions/cache"))
+    report.check(
+        cached,
+        doc.where("jobs", spec.test, "steps"),
+        "dependencies are downloaded again on every run: cache them",
+        expected="cache: pip (an input of actions/setup-python) or an actions/cache step",
+    )
+    report.check(
+        bool(_run_steps(job, r"\bpytest\b")),
+        doc.where("jobs", spec.test, "steps"),
+        "the test job has no step that runs pytest",
+        expected="- run: python -m pytest",
+    )
+
+
+def _check_python_matrix(report: Report, doc: YamlDoc, job: dict, spec: WorkflowSpec) -> None:
+    """The test job runs on quoted Python versions, at least two, production's among them."""
     matrix = (
         job.get("strategy", {}).get("matrix") if isinstance(job.get("strategy"), dict) else None
     )
@@ -756,36 +788,9 @@ def _check_test_job(report: Report, doc: YamlDoc, job: dict, spec: PipelineSpec)
             f"the matrix must include {spec.python}, the version the service runs in production",
             found=short_repr(versions),
         )
-    setup = _uses_steps(job, "actions/setup-python")
-    report.check(
-        any("matrix.python-version" in str(step.get("with", {})) for _, step in setup),
-        doc.where("jobs", spec.test, "steps"),
-        "the test job must install the matrix's Python version with actions/setup-python",
-        expected="with:\n  python-version: ${{ matrix.python-version }}",
-        found=short_repr([step.get("with") for _, step in setup])
-        if setup
-        else "no setup-python step",
-    )
-    cached = any(
-        isinstance(step.get("with"), dict)
-        and step["with"].get("cache") in ("pip", "pipenv", "poetry")
-        for _, step in setup
-    ) or bool(_uses_steps(job, "actions/cache"))
-    report.check(
-        cached,
-        doc.where("jobs", spec.test, "steps"),
-        "dependencies are downloaded again on every run: cache them",
-        expected="cache: pip (an input of actions/setup-python) or an actions/cache step",
-    )
-    report.check(
-        bool(_run_steps(job, r"\bpytest\b")),
-        doc.where("jobs", spec.test, "steps"),
-        "the test job has no step that runs pytest",
-        expected="- run: python -m pytest",
-    )
 
 
-def _check_build_job(report: Report, doc: YamlDoc, jobs: dict[str, dict], spec: PipelineSpec):
+def _check_build_job(report: Report, doc: YamlDoc, jobs: dict[str, dict], spec: WorkflowSpec):
     job = jobs[spec.build]
     builds = bool(_run_steps(job, r"\bdocker\s+(buildx\s+)?build\b")) or bool(
         _uses_steps(job, "docker/build-push-action")
@@ -805,7 +810,7 @@ def _check_build_job(report: Report, doc: YamlDoc, jobs: dict[str, dict], spec: 
     )
 
 
-def _check_deploy_job(report: Report, doc: YamlDoc, jobs: dict[str, dict], spec: PipelineSpec):
+def _check_deploy_job(report: Report, doc: YamlDoc, jobs: dict[str, dict], spec: WorkflowSpec):
     job = jobs[spec.deploy]
     waits_for = needs_closure(jobs, spec.deploy)
     missing = [name for name in (spec.lint, spec.test, spec.build) if name not in waits_for]
@@ -830,6 +835,12 @@ def _check_deploy_job(report: Report, doc: YamlDoc, jobs: dict[str, dict], spec:
         expected=f"environment: {spec.environment}",
         found=short_repr(job.get("environment")),
     )
+    _check_deploy_condition(report, doc, job, spec)
+
+
+def _check_deploy_condition(report: Report, doc: YamlDoc, job: dict, spec: WorkflowSpec) -> None:
+    """The deploy job's ``if``, evaluated for each event: it runs exactly for a push to the
+    deployment branch."""
     condition = job.get("if")
     where = doc.where("jobs", spec.deploy, "if") if "if" in job else doc.where("jobs", spec.deploy)
     if condition is None:
@@ -869,7 +880,7 @@ def _check_deploy_job(report: Report, doc: YamlDoc, jobs: dict[str, dict], spec:
             )
 
 
-def _deploy_hint(scenario: Scenario, spec: PipelineSpec) -> str:
+def _deploy_hint(scenario: Scenario, spec: WorkflowSpec) -> str:
     if not scenario.needs_succeeded:
         return "Drop always() (or failure()): a job whose needs failed must be skipped."
     if scenario.github["event_name"] == "pull_request":
@@ -881,7 +892,7 @@ def _deploy_hint(scenario: Scenario, spec: PipelineSpec) -> str:
 
 
 def check_workflow(
-    report: Report, path: Path, *, name: str | None = None, spec: PipelineSpec = PipelineSpec()
+    report: Report, path: Path, *, name: str | None = None, spec: WorkflowSpec = WorkflowSpec()
 ) -> YamlDoc | None:
     """Schema and rules for the workflow at ``path``; the parsed document for later checks."""
     doc = load_yaml(report, path, what="workflow", name=name)
@@ -1083,16 +1094,34 @@ class _Runner:
             return StepRun(name, index, label, "timeout")
         except OSError as exc:
             return StepRun(name, index, label, "failed", None, str(exc))
+        ignore_failure = (
+            step.get("continue-on-error") is True or job.get("continue-on-error") is True
+        )
+        return self._verdict(name, index, label, done, env["PATH"], ignore_failure)
+
+    def _verdict(
+        self,
+        name: str,
+        index: int,
+        label: str,
+        done: subprocess.CompletedProcess,
+        path: str,
+        ignore_failure: bool,
+    ) -> StepRun:
+        """What a finished step did: passed, failed, or unavailable here (a tool the course
+        does not install), as a runner would report it."""
         output = _tail(done.stdout + done.stderr)
-        missing = _missing_course_tool(done, env["PATH"])
+        missing = _missing_course_tool(done, path)
         if missing:
-            notes.append(f"skipped: {name} › {label} needs {missing}, which is not installed here")
+            self.result.notes.append(
+                f"skipped: {name} › {label} needs {missing}, which is not installed here"
+            )
             return StepRun(
                 name, index, label, "unavailable", 127, output, note=f"{missing} missing"
             )
         if done.returncode == 0:
             return StepRun(name, index, label, "passed", 0, output)
-        if step.get("continue-on-error") is True or job.get("continue-on-error") is True:
+        if ignore_failure:
             note = f"exit {done.returncode} ignored: continue-on-error"
             return StepRun(name, index, label, "passed", done.returncode, output, note=note)
         return StepRun(name, index, label, "failed", done.returncode, output)
@@ -1193,7 +1222,7 @@ def _step_location(doc: YamlDoc, step: StepRun) -> str:
     return doc.where("jobs", step.job, "steps", step.index, "run")
 
 
-def check_pipeline_passes(
+def check_workflow_passes(
     report: Report, doc: YamlDoc, project: Path, jobs: Iterable[str], *, budget: float = 45.0
 ) -> PipelineRun:
     """Run ``jobs`` on the unmodified project: every step must pass."""
@@ -1228,7 +1257,7 @@ def check_pipeline_passes(
     return run
 
 
-def check_pipeline_stops(
+def check_workflow_stops(
     report: Report,
     doc: YamlDoc,
     project: Path,

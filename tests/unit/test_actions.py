@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from graders import Report
-from graders import workflow as wf
+from graders import actions as wf
 
 EXAMPLES = Path(__file__).parent / "examples" / "workflow"
 POSITIVE = sorted((EXAMPLES / "positive").glob("*.yml"))
@@ -249,7 +249,7 @@ def test_a_green_pipeline_runs_in_needs_order_and_skips_installs(project):
 def test_a_failing_test_stops_the_pipeline_at_its_step(project):
     doc = workflow(PIPELINE, test={"needs": "lint"})
     report = Report("t")
-    run = wf.check_pipeline_stops(
+    run = wf.check_workflow_stops(
         report,
         doc,
         project,
@@ -267,7 +267,7 @@ def test_a_failing_test_stops_the_pipeline_at_its_step(project):
 def test_a_pipeline_that_ignores_failures_is_reported_at_the_job(project):
     steps = dict(PIPELINE, test="- run: python -m pytest -q -p no:cacheprovider || true\n")
     report = Report("t")
-    wf.check_pipeline_stops(
+    wf.check_workflow_stops(
         report,
         workflow(steps),
         project,
@@ -284,7 +284,7 @@ def test_a_pipeline_that_ignores_failures_is_reported_at_the_job(project):
 def test_continue_on_error_keeps_the_pipeline_going(project):
     steps = {"test": "- run: exit 3\n  continue-on-error: true\n- run: python -m pytest -q\n"}
     report = Report("t")
-    wf.check_pipeline_stops(
+    wf.check_workflow_stops(
         report,
         workflow(steps),
         project,
@@ -302,7 +302,7 @@ def test_continue_on_error_keeps_the_pipeline_going(project):
 def test_failing_in_the_wrong_job_is_reported_at_that_step(project):
     steps = {"lint": "- run: ruff check --no-cache .\n", "test": "- run: python -m pytest -q\n"}
     report = Report("t")
-    wf.check_pipeline_stops(
+    wf.check_workflow_stops(
         report,
         workflow(steps),
         project,
@@ -319,7 +319,7 @@ def test_failing_in_the_wrong_job_is_reported_at_that_step(project):
 def test_a_step_that_fails_on_correct_code_is_located(project):
     steps = {"lint": "- run: ruff check --no-cache .\n", "test": "- run: pytest tests/nothere\n"}
     report = Report("t")
-    wf.check_pipeline_passes(report, workflow(steps), project, ["lint", "test"])
+    wf.check_workflow_passes(report, workflow(steps), project, ["lint", "test"])
     assert [f.location for f in report.findings] == ["ci.yml: jobs.test.steps[0].run (line 10)"]
     assert "fails on the correct project" in findings_text(report)
 
@@ -327,7 +327,7 @@ def test_a_step_that_fails_on_correct_code_is_located(project):
 def test_a_job_without_run_steps_is_a_finding(project):
     steps = {"lint": "- uses: actions/checkout@v4\n", "test": "- run: python -m pytest -q\n"}
     report = Report("t")
-    wf.check_pipeline_passes(report, workflow(steps), project, ["lint", "test"])
+    wf.check_workflow_passes(report, workflow(steps), project, ["lint", "test"])
     assert [f.location for f in report.findings] == ["ci.yml: jobs.lint.steps (line 5)"]
 
 
@@ -394,7 +394,7 @@ def test_a_course_tool_missing_here_is_noted_not_failed(project, tmp_path, monke
     monkeypatch.setenv("PATH", "/usr/bin:/bin")
     steps = {"lint": "- run: ruff check .\n", "test": "- run: python -m pytest -q\n"}
     report = Report("t")
-    run = wf.check_pipeline_passes(report, workflow(steps), project, ["lint", "test"])
+    run = wf.check_workflow_passes(report, workflow(steps), project, ["lint", "test"])
     if wf.shutil.which("ruff", path="/usr/bin:/bin"):
         pytest.skip("ruff is installed system-wide here")
     assert report.ok, findings_text(report)
