@@ -69,12 +69,17 @@ class Git:
     env: dict[str, str]
 
     def run(self, *args: str) -> subprocess.CompletedProcess:
-        git = str(tool_path("git") or "git")
         if args and args[0] in DIFF_COMMANDS:
             args = (args[0], *NO_DIFF_DRIVERS, *args[1:])
+        return self._git([*self.safety(), *args])
+
+    def _git(self, argv: list[str]) -> subprocess.CompletedProcess:
+        """The real git with ``argv`` in the repository; one that cannot start or times out
+        comes back as exit status 128 with the reason as its stderr."""
+        git = str(tool_path("git") or "git")
         try:
             return subprocess.run(
-                [git, *self.safety(), *args],
+                [git, *argv],
                 cwd=self.repo,
                 env=self.env,
                 capture_output=True,
@@ -83,23 +88,11 @@ class Git:
                 stdin=subprocess.DEVNULL,
             )
         except (OSError, subprocess.TimeoutExpired) as exc:
-            return subprocess.CompletedProcess(["git", *args], 128, "", str(exc))
+            return subprocess.CompletedProcess(["git", *argv], 128, "", str(exc))
 
     def safety(self) -> list[str]:
         """Options that switch off what the repository's own config would run."""
-        git = str(tool_path("git") or "git")
-        try:
-            listed = subprocess.run(
-                [git, "config", "--local", "--name-only", "--list"],
-                cwd=self.repo,
-                env=self.env,
-                capture_output=True,
-                text=True,
-                timeout=GIT_TIMEOUT,
-                stdin=subprocess.DEVNULL,
-            ).stdout.split()
-        except (OSError, subprocess.TimeoutExpired):
-            listed = []
+        listed = self._git(["config", "--local", "--name-only", "--list"]).stdout.split()
         return git_safety_options() + git_filter_options(listed)
 
     def out(self, *args: str) -> str:

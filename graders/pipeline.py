@@ -23,7 +23,6 @@ step's name, the exception and the student's line that raised it.
 from __future__ import annotations
 
 import contextlib
-import io
 import os
 import pickle
 import select
@@ -41,7 +40,7 @@ from typing import Any
 
 from graders.remote import remote_data
 from graders.remote.codec import is_data
-from graders.report import Report, short_repr
+from graders.report import Report, quietly, short_repr
 
 RUN_TIMEOUT = 20.0  # seconds for one isolated scenario (one or a few Dagster runs)
 OUTPUT_TAIL = 6000  # characters of the child's log kept for the student
@@ -465,14 +464,8 @@ def _run_here(scenario: Callable[[], Any], folder: Path) -> Outcome:
     start = time.monotonic()
     here = Path.cwd()
     environment = os.environ.get("DAGSTER_HOME")
-    captured = io.StringIO()
     try:
-        with (
-            contextlib.redirect_stdout(captured),
-            contextlib.redirect_stderr(captured),
-            warnings.catch_warnings(),
-        ):
-            warnings.simplefilter("ignore")
+        with quietly() as captured:
             _enter(folder)
             try:
                 value, error = scenario(), None

@@ -92,6 +92,20 @@ def short_repr(value: Any, limit: int = 300) -> str:
     return text if len(text) <= limit else text[: limit - 15] + " … (truncated)"
 
 
+@contextlib.contextmanager
+def quietly() -> Iterator[io.StringIO]:
+    """Everything printed (stdout and stderr) and warned inside the block, captured into the
+    yielded ``StringIO`` instead of shown: a check cell's output is only its report."""
+    captured = io.StringIO()
+    with (
+        contextlib.redirect_stdout(captured),
+        contextlib.redirect_stderr(captured),
+        warnings.catch_warnings(),
+    ):
+        warnings.simplefilter("ignore")
+        yield captured
+
+
 @dataclass(repr=False)
 class Report:
     """Findings of one check cell, in the order they were found."""
@@ -188,15 +202,9 @@ class Report:
         captured likewise. ``NotImplementedError`` means the placeholder is still there and
         marks the report as blocked, so the remaining checks are not piled on top.
         """
-        captured = io.StringIO()
         self.checks_run += 1
         try:
-            with (
-                contextlib.redirect_stdout(captured),
-                contextlib.redirect_stderr(captured),
-                warnings.catch_warnings(),
-            ):
-                warnings.simplefilter("ignore")
+            with quietly() as captured:
                 yield captured
         except NotImplementedError:
             self.not_written(location)
