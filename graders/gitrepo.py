@@ -108,7 +108,9 @@ def git_available() -> bool:
     return tool_path("git") is not None
 
 
-def run_script(report: Report, script: Path, workdir: Path, env: dict[str, str], *, timeout=30):
+def run_repo_script(
+    report: Report, script: Path, workdir: Path, env: dict[str, str], *, timeout=30
+):
     """Run a learner's bash script in ``workdir``; a failure or a hang becomes a finding.
 
     From the trusted checker it runs in a sandbox of its own in which only ``workdir`` is

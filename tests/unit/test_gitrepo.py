@@ -53,7 +53,7 @@ def build(tmp_path: Path, script: str) -> tuple[Report, g.Git | None]:
     env = g.git_env(project, home=tmp_path)
     (tmp_path / "version.sh").write_text(script)
     report = Report("t")
-    if not g.run_script(report, tmp_path / "version.sh", project, env, timeout=20):
+    if not g.run_repo_script(report, tmp_path / "version.sh", project, env, timeout=20):
         return report, None
     return report, g.Git(project, env)
 
@@ -187,7 +187,7 @@ def test_a_script_that_opens_an_editor_times_out(tmp_path):
     env = {**g.git_env(project, home=tmp_path), "GIT_EDITOR": "sleep 60 #"}
     (tmp_path / "v.sh").write_text("git init -q -b main\ngit add .\ngit commit -q\n")
     report = Report("t")
-    assert not g.run_script(report, tmp_path / "v.sh", project, env, timeout=3)
+    assert not g.run_repo_script(report, tmp_path / "v.sh", project, env, timeout=3)
     assert "did not finish" in findings_text(report)
 
 
