@@ -8,6 +8,9 @@ file in ``positive/`` must pass the schema and every rule.
 
 from __future__ import annotations
 
+import shutil
+import subprocess
+import sys
 import textwrap
 from pathlib import Path
 
@@ -15,6 +18,7 @@ import pytest
 
 from graders import Report
 from graders import actions as wf
+from graders.actions import runner
 
 EXAMPLES = Path(__file__).parent / "examples" / "workflow"
 POSITIVE = sorted((EXAMPLES / "positive").glob("*.yml"))
@@ -350,7 +354,7 @@ def test_env_working_directory_and_shell_are_honoured(project):
 
 @pytest.mark.usefixtures("where")
 def test_a_hanging_step_times_out(project, monkeypatch):
-    monkeypatch.setattr(wf, "STEP_TIMEOUT", 1.0)
+    monkeypatch.setattr(runner, "STEP_TIMEOUT", 1.0)
     run = wf.run_jobs(workflow({"test": "- run: sleep 30\n"}).data, project, ["test"])
     assert run.failed_step.status == "timeout"
 
@@ -378,8 +382,8 @@ def test_in_the_checker_a_step_reaches_only_its_copy_of_the_project(project, tmp
 
 
 def test_a_missing_course_tool_is_unavailable_not_failed(project):
-    done = wf.subprocess.CompletedProcess([], 127, "", "bash: line 1: ruff: command not found")
-    assert wf._missing_course_tool(done, "/nonexistent") == "ruff"
+    done = subprocess.CompletedProcess([], 127, "", "bash: line 1: ruff: command not found")
+    assert runner._missing_course_tool(done, "/nonexistent") == "ruff"
     run = wf.run_jobs(workflow({"test": "- run: no-such-tool-here\n"}).data, project, ["test"])
     assert run.failed_step.status == "failed" and run.failed_step.exit_code == 127
 
@@ -389,13 +393,13 @@ def test_a_course_tool_missing_here_is_noted_not_failed(project, tmp_path, monke
     correct pipeline still passes."""
     bin_dir = tmp_path / "bin"
     bin_dir.mkdir()
-    (bin_dir / "python").symlink_to(wf.sys.executable)
-    monkeypatch.setattr(wf.sys, "executable", str(bin_dir / "python"))
+    (bin_dir / "python").symlink_to(sys.executable)
+    monkeypatch.setattr(runner.sys, "executable", str(bin_dir / "python"))
     monkeypatch.setenv("PATH", "/usr/bin:/bin")
     steps = {"lint": "- run: ruff check .\n", "test": "- run: python -m pytest -q\n"}
     report = Report("t")
     run = wf.check_workflow_passes(report, workflow(steps), project, ["lint", "test"])
-    if wf.shutil.which("ruff", path="/usr/bin:/bin"):
+    if shutil.which("ruff", path="/usr/bin:/bin"):
         pytest.skip("ruff is installed system-wide here")
     assert report.ok, findings_text(report)
     assert run.steps[0].status == "unavailable"

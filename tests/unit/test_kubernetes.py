@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import base64
 import shutil
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
@@ -17,6 +18,7 @@ from kubernetes_validate import utils as kv
 
 from graders import Report
 from graders import kubernetes as k8s
+from graders.formats.cron import CronError
 
 EXAMPLES = Path(__file__).parent / "examples" / "kubernetes"
 POSITIVE = sorted((EXAMPLES / "positive").glob("*.yaml"))
@@ -222,7 +224,7 @@ def test_context_objects_resolve_references_but_are_not_judged():
     ],
 )
 def test_parse_quantity(value, expected):
-    assert k8s.parse_quantity(value) == k8s.Decimal(expected)
+    assert k8s.parse_quantity(value) == Decimal(expected)
 
 
 @pytest.mark.parametrize("value", ["256MB", "1 Gi", "abc", "", None, True, "Mi"])
@@ -240,7 +242,7 @@ def test_expand_cron():
         frozenset({9, 13, 17}),
     )
     for bad in ("30 2 * *", "60 * * * *", "* * 0 * *", "* * * * 7", "x * * * *", "5-1 * * * *"):
-        with pytest.raises(k8s.CronError):
+        with pytest.raises(CronError):
             k8s.expand_cron(bad)
 
 
