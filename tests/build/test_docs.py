@@ -8,8 +8,8 @@ import re
 from tests.conftest import REPO
 
 ARCHITECTURE = REPO / "docs" / "architecture.md"
-# `course/x.py`, `graders/remote/`, and the short forms of a row (`kubernetes.py` after
-# `graders/bash.py`, `codec.py` in the `graders/remote/` row)
+# `course/x.py`, `graders/remote/`, and the short forms of a row (`manifests.py` in the
+# `graders/kubernetes/` row, `codec.py` in the `graders/remote/` row)
 NAMED = re.compile(r"`((?:course|graders|tests|benchmarks|solutions|docs)/[\w./-]*)`")
 
 
