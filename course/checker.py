@@ -529,6 +529,7 @@ def _child(connection: socket.socket) -> None:
     stream.write(json.dumps({"pid": os.getpid()}) + "\n")
     stream.flush()
     folder = json.loads(stream.readline())["folder"]
+    _limit_address_space()
     os.chdir(folder)
     # The module's support code (06's rides.py) is imported from here, after every installed
     # package so that it shadows none: the folder holds the release's files at its top, and
@@ -538,6 +539,16 @@ def _child(connection: socket.socket) -> None:
     for fd in (0, 1):  # stray prints must not reach the zygote's pipes
         os.dup2(devnull, fd)
     serve(stream, stream)
+
+
+def _limit_address_space() -> None:
+    """A checker reads whatever learner code sends it; outside every sandbox, it must not
+    be able to take the grading machine's memory (course/trusted.py sets the limit)."""
+    import resource
+
+    limit = int(os.environ.get("MLOPS_CHECKER_ADDRESS_SPACE", "0") or 0)
+    if limit > 0:
+        resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
 
 
 def main() -> int:

@@ -195,7 +195,11 @@ class GuardedExecute(Execute):
             return None
         coursedir = CourseDirectory(config=self.config)
         folder = coursedir.format_path(coursedir.source_directory, ".", assignment)
-        return TrustedChecks.for_notebook(Path(folder) / f"{notebook}.ipynb", self.timeout or 60)
+        return TrustedChecks.for_notebook(
+            Path(folder) / f"{notebook}.ipynb",
+            self.timeout or 60,
+            Sandbox(config=self.config).memory_mb,
+        )
 
     def _trusted_check(self, cell: NotebookNode, index: int):
         """The learner's kernel answers the checker's requests while the checker runs

@@ -104,16 +104,21 @@ def bound_names(source: str) -> set[str]:
 # -- the checker process ----------------------------------------------------------------------
 
 
+# The checker children's address-space limit in bytes, from the grader to the zygote.
+ADDRESS_SPACE_VARIABLE = "MLOPS_CHECKER_ADDRESS_SPACE"
+
+
 class Zygote:
     """A checker server that has imported what a module's checks need and forks one
     checker per notebook (course/checker.py, ``zygote``). One per grading process and
     module, started on first use and stopped when the process ends."""
 
-    def __init__(self, preload: list[str]) -> None:
+    def __init__(self, preload: list[str], address_space: int) -> None:
         self.folder = Path(tempfile.mkdtemp(prefix="mlops-zygote-"))
         self.path = str(self.folder / "checker")
         env = {k: v for k, v in os.environ.items() if not k.startswith("PYTHON")}
         env.update(MPLBACKEND="agg", OPENBLAS_NUM_THREADS="1", OMP_NUM_THREADS="1")
+        env[ADDRESS_SPACE_VARIABLE] = str(address_space)
         self.process = subprocess.Popen(
             [sys.executable, "-I", "-m", "course.checker", "--zygote", self.path, *preload],
             cwd=self.folder,
@@ -138,14 +143,14 @@ class Zygote:
         shutil.rmtree(self.folder, ignore_errors=True)
 
 
-_ZYGOTES: dict[tuple[str, ...], Zygote] = {}
+_ZYGOTES: dict[tuple[tuple[str, ...], int], Zygote] = {}
 
 
-def zygote_for(preload: list[str]) -> Zygote:
-    key = tuple(preload)
+def zygote_for(preload: list[str], address_space: int) -> Zygote:
+    key = (tuple(preload), address_space)
     zygote = _ZYGOTES.get(key)
     if zygote is None or not zygote.alive():
-        zygote = _ZYGOTES[key] = Zygote(preload)
+        zygote = _ZYGOTES[key] = Zygote(preload, address_space)
     return zygote
 
 
@@ -158,9 +163,9 @@ def _stop_zygotes() -> None:
 class CheckerProcess:
     """One checker, forked by the module's zygote, with a timeout per answer."""
 
-    def __init__(self, folder: Path, preload: list[str]) -> None:
+    def __init__(self, folder: Path, preload: list[str], address_space: int) -> None:
         self.connection = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-        self.connection.connect(zygote_for(preload).path)
+        self.connection.connect(zygote_for(preload, address_space).path)
         self.stream = self.connection.makefile("rw", buffering=1, encoding="utf-8")
         self.pid = int(json.loads(self.stream.readline())["pid"])
         self.stream.write(json.dumps({"folder": str(folder)}) + "\n")
@@ -226,8 +231,11 @@ def _read_plan(path: str, _mtime_ns: int) -> tuple[bool, list[dict], list[str]]:
 class TrustedChecks:
     """The checker of one graded notebook and the copies it checks (module docstring)."""
 
-    def __init__(self, source_path: Path, timeout: float) -> None:
+    def __init__(self, source_path: Path, timeout: float, memory_mb: int = 2048) -> None:
         self.source_path = source_path
+        # the checker runs outside every sandbox and reads what learner code sends (up to
+        # MAX_MESSAGE a message): bounded like a sandbox without a cgroup (course/sandbox.py)
+        self.address_space = 4 * memory_mb * 2**20
         _, self.cells, self.answer_names = _source_plan(source_path)
         self.timeout = timeout
         self.folder = Path(tempfile.mkdtemp(prefix="mlops-checker-"))
@@ -241,10 +249,12 @@ class TrustedChecks:
         self._starting: threading.Thread | None = None
 
     @classmethod
-    def for_notebook(cls, source_path: Path, timeout: float) -> TrustedChecks | None:
+    def for_notebook(
+        cls, source_path: Path, timeout: float, memory_mb: int = 2048
+    ) -> TrustedChecks | None:
         if not source_path.is_file() or not _source_plan(source_path)[0]:
             return None
-        return cls(source_path, timeout)
+        return cls(source_path, timeout, memory_mb)
 
     def start(self) -> None:
         """Start the checker in the background: its server's imports (once per grading
@@ -260,7 +270,7 @@ class TrustedChecks:
 
     def _start(self) -> None:
         preload = preloaded_modules(self.cells, self.source_path.parent)
-        process = CheckerProcess(self.folder, preload)
+        process = CheckerProcess(self.folder, preload, self.address_space)
         process.ask(
             {"op": "start", "cells": self.cells, "answer_names": self.answer_names,
              "timeout": self.timeout},

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import socket
 import subprocess
+from pathlib import Path
 
 import nbformat
 import pytest
@@ -171,3 +172,21 @@ def test_the_checker_server_imports_what_checks_and_support_code_import(tmp_path
     cells = [{"source": "%matplotlib inline\nimport pandas as pd\nfrom graders.pipeline import x"}]
     preload = preloaded_modules(cells, tmp_path)
     assert {"pandas", "graders.pipeline", "dagster", "sklearn.metrics", "graders"} <= set(preload)
+
+
+def test_a_checker_cannot_take_the_grading_machines_memory(tmp_path):
+    """A checker runs outside every sandbox and reads what learner code sends it: each one
+    the zygote forks has an address-space limit (4x the sandbox's memory, as a sandbox
+    without a cgroup), so a hostile answer cannot starve the other students' grading."""
+    from course.trusted import CheckerProcess
+
+    limit = 4 * 256 * 2**20
+    checker = CheckerProcess(tmp_path, ["graders"], limit)
+    try:
+        answer = checker.ask({"op": "start", "cells": [], "answer_names": [], "timeout": 5}, 10)
+        assert answer == {"ok": True}  # it serves within the limit
+        limits = Path(f"/proc/{checker.pid}/limits").read_text()
+        line = next(row for row in limits.splitlines() if row.startswith("Max address space"))
+        assert line.split()[3:5] == [str(limit), str(limit)], line
+    finally:
+        checker.stop()
