@@ -5,6 +5,6 @@ was found and a hint, into a :class:`~graders.report.Report`, and only then repo
 in a terminal, as HTML in a notebook, and as one failing exception that lists everything.
 """
 
-from graders.report import Finding, GradingError, Report
+from graders.report import Finding, GradingError, Report, type_name
 
-__all__ = ["Finding", "GradingError", "Report"]
+__all__ = ["Finding", "GradingError", "Report", "type_name"]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from graders.report import Report
+from graders.report import Report, type_name
 
 
 def check_frame_equal(
@@ -24,7 +24,7 @@ def check_frame_equal(
             location,
             "should be a pandas DataFrame",
             expected="DataFrame",
-            found=type(found).__name__,
+            found=type_name(found),
             hint=hint,
         )
         return False

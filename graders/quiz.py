@@ -33,7 +33,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from graders.report import Report, short_repr
+from graders.report import Report, short_repr, type_name
 
 DIGEST_LENGTH = 16  # hex characters of sha256: plenty to tell 2-6 options apart
 _UNSET: Any = object()
@@ -177,7 +177,7 @@ class Quiz:
                 expected="{"
                 + ", ".join(f"{q.id!r}: '<option text>'" for q in self.questions)
                 + "}",
-                found=f"{type(answers).__name__}: {short_repr(answers, 120)}",
+                found=f"{type_name(answers)}: {short_repr(answers, 120)}",
             )
             return report
         known = {question.id for question in self.questions}
@@ -211,7 +211,7 @@ class Quiz:
                 False,
                 where,
                 "the answer should be the option's text (a string)",
-                found=f"{type(choice).__name__}: {short_repr(choice, 80)}",
+                found=f"{type_name(choice)}: {short_repr(choice, 80)}",
                 hint="Copy the option text from the quiz, e.g. from the line the quiz "
                 "prints under 'your answers so far'.",
             )

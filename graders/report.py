@@ -86,6 +86,18 @@ class GradingError(AssertionError):
         ]
 
 
+def type_name(value: Any) -> str:
+    """The name of a value's type as the learner knows it, for a finding's ``found``. A
+    learner's object reaches the trusted checker as a proxy (graders.remote) whose own type,
+    ``Remote``, says nothing: the name its kernel gave is shown instead. A message only:
+    never decide anything on it."""
+    from graders.remote.peer import Remote
+
+    if isinstance(value, Remote):
+        return object.__getattribute__(value, "_type") or "an object of your code"
+    return type(value).__name__
+
+
 def short_repr(value: Any, limit: int = 300) -> str:
     """A one-glance representation of a value for an expected/found line."""
     text = repr(value)

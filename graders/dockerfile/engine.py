@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from graders.isolation import sandboxed
-from graders.report import Report
+from graders.report import Report, type_name
 
 
 def engine_client(timeout: float = 600) -> tuple[Any | None, str]:
@@ -144,7 +144,7 @@ def _live_smoke_test(
                 isinstance(result, dict),
                 "smoke_test(...)",
                 "should return a dict",
-                found=type(result).__name__,
+                found=type_name(result),
             )
             check_prediction(report, result.get("prediction"), expected, "live /predict")
             logs = result.get("logs")

@@ -13,7 +13,7 @@ import yaml
 
 from graders.artefacts import read_artefact
 from graders.formats.yamltext import YamlUnreadable, documents
-from graders.report import Report, short_repr
+from graders.report import Report, short_repr, type_name
 
 #: The Kubernetes API version manifests are validated against. kubernetes-validate 1.37.0
 #: ships the schemas of 1.25 to 1.37; 1.33 is a version every managed offering still runs.
@@ -228,7 +228,7 @@ def manifests_from_objects(report: Report, objects: Any, source: str) -> list[Ma
             source,
             "should be a list of Kubernetes objects (dicts)",
             expected="[{'apiVersion': ..., 'kind': ...}, ...]",
-            found=type(objects).__name__,
+            found=type_name(objects),
         )
         return None
     findings_before = len(report.findings)

@@ -183,7 +183,7 @@ def decode(data: Any, import_handle: Import, depth: int = 0) -> Any:
         return data
     if isinstance(data, list):
         return [decode(item, import_handle, depth + 1) for item in data]
-    if not isinstance(data, dict) or len(data) not in (1, 2, 3, 4, 5):
+    if not isinstance(data, dict) or not 1 <= len(data) <= 6:
         raise CodecError(f"not a value: {str(data)[:80]}")
     tag = next((key for key in data if key.startswith("$")), None)
     if tag is None:

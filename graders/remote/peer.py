@@ -200,7 +200,9 @@ class Peer:
         return proxy
 
     def make_proxy(self, handle: int, data: dict) -> Any:
-        return Remote(self, handle, str(data.get("repr", ""))[:200])
+        return Remote(
+            self, handle, str(data.get("repr", ""))[:200], str(data.get("type", ""))[:100]
+        )
 
     def import_error(self, error: Any) -> BaseException:
         if not isinstance(error, dict):
@@ -384,7 +386,7 @@ def describe(value: Any) -> dict:
         text = repr(value)
     except Exception:
         text = f"<{type(value).__name__}>"
-    info: dict[str, Any] = {"kind": kind, "repr": text[:200]}
+    info: dict[str, Any] = {"kind": kind, "repr": text[:200], "type": type(value).__name__[:100]}
     if isinstance(value, type) and issubclass(value, BaseException):
         info["kind"] = "error-class"
         info["name"] = value.__name__[:200]
@@ -427,12 +429,15 @@ def _safe_str(exc: BaseException) -> str:
 class Remote:
     """An object that lives on the other side; every use is a request."""
 
-    __slots__ = ("_handle", "_peer", "_repr")
+    __slots__ = ("_handle", "_peer", "_repr", "_type")
 
-    def __init__(self, peer: Peer, handle: int, text: str) -> None:
+    def __init__(self, peer: Peer, handle: int, text: str, type_name: str = "") -> None:
         object.__setattr__(self, "_peer", peer)
         object.__setattr__(self, "_handle", handle)
         object.__setattr__(self, "_repr", text)
+        # its object's type name as the other side gave it: for messages only (a learner's
+        # kernel says what it likes here), never for a decision
+        object.__setattr__(self, "_type", type_name)
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
         given, named = list(args), dict(kwargs)

@@ -293,3 +293,17 @@ def test_a_learner_object_cannot_declare_itself_equal_to_the_expected_answer(lin
     assert found != 42
     assert "hidden" not in found  # tested against its items, each only itself
     assert found == found  # the same object is still itself
+
+
+def test_a_finding_names_the_type_of_a_learner_object_not_the_proxy(link):
+    """``found:`` for a learner's object said ``Remote``; it now says its class, as the
+    learner named it, while decisions still see a proxy (isinstance and equality)."""
+    from graders import type_name
+
+    class ChurnModel:
+        pass
+
+    remote = link({"model": ChurnModel(), "answers": {"q1": "a"}}).names("model", "answers")
+    assert type_name(remote["model"]) == "ChurnModel"
+    assert not isinstance(remote["model"], ChurnModel)  # still a proxy
+    assert type_name(remote["answers"]) == "dict"  # data arrives as itself
