@@ -29,6 +29,7 @@ from graders.tools import (
     SAFE_PATH,
     git_filter_options,
     git_safety_options,
+    run_tool,
     tool_path,
 )
 
@@ -77,18 +78,11 @@ class Git:
         """The real git with ``argv`` in the repository; one that cannot start or times out
         comes back as exit status 128 with the reason as its stderr."""
         git = str(tool_path("git") or "git")
-        try:
-            return subprocess.run(
-                [git, *argv],
-                cwd=self.repo,
-                env=self.env,
-                capture_output=True,
-                text=True,
-                timeout=GIT_TIMEOUT,
-                stdin=subprocess.DEVNULL,
-            )
-        except (OSError, subprocess.TimeoutExpired) as exc:
-            return subprocess.CompletedProcess(["git", *argv], 128, "", str(exc))
+        done = run_tool([git, *argv], cwd=self.repo, env=self.env, timeout=GIT_TIMEOUT)
+        if done.status is None:
+            reason = done.error or f"git did not finish within {GIT_TIMEOUT} s"
+            return subprocess.CompletedProcess(["git", *argv], 128, done.stdout, reason)
+        return subprocess.CompletedProcess(["git", *argv], done.status, done.stdout, done.stderr)
 
     def safety(self) -> list[str]:
         """Options that switch off what the repository's own config would run."""
@@ -125,17 +119,11 @@ def run_repo_script(
     # that in a sandbox of its own (graders/isolation.py) only the copy it works on is there.
     command = [str(tool_path("bash") or "bash"), "-c", text, str(script)]
     argv, host_env = learner_process(command, workdir, env=env)
-    try:
-        done = subprocess.run(
-            argv,
-            cwd=workdir,
-            env=host_env,
-            capture_output=True,
-            text=True,
-            timeout=timeout,
-            stdin=subprocess.DEVNULL,
-        )
-    except subprocess.TimeoutExpired:
+    done = run_tool(argv, cwd=workdir, env=host_env, timeout=timeout)
+    if done.error is not None:
+        report.fail(str(script), f"bash could not be started: {done.error}")
+        return False
+    if done.status is None:
         report.fail(
             str(script),
             f"the script did not finish within {timeout} s",
@@ -143,13 +131,13 @@ def run_repo_script(
             "`git merge` without --no-edit.",
         )
         return False
-    output = "\n".join((done.stdout + done.stderr).strip().splitlines()[-10:])
+    output = "\n".join(done.output.strip().splitlines()[-10:])
     return report.check(
-        done.returncode == 0,
+        done.status == 0,
         str(script),
         "the script failed (run in a fresh copy of the project)",
         expected="exit status 0",
-        found=f"exit status {done.returncode}\n{output}",
+        found=f"exit status {done.status}\n{output}",
         hint="Read the last lines above. With `set -e` the script stops at the first failing "
         "command; run it again in a fresh copy to reproduce.",
     )

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import re
 import shutil
-import subprocess
 import sys
 import tempfile
 import time
@@ -25,7 +24,7 @@ from pathlib import Path
 
 from graders.isolation import learner_process
 from graders.report import Report
-from graders.tools import PYTEST_SAFETY_ARGS, PYTEST_SAFETY_ENV, SAFE_PATH, TOOL_CACHES
+from graders.tools import PYTEST_SAFETY_ARGS, PYTEST_SAFETY_ENV, SAFE_PATH, TOOL_CACHES, run_tool
 
 PYTEST_TIMEOUT = 60
 
@@ -89,21 +88,11 @@ def _pytest(
         test_path,
     ]
     argv, host_env = learner_process(command, root, env=env)
-    try:
-        done = subprocess.run(
-            argv,
-            cwd=root,
-            env=host_env,
-            capture_output=True,
-            text=True,
-            timeout=timeout,
-            stdin=subprocess.DEVNULL,
-        )
-    except subprocess.TimeoutExpired as exc:
-        output = exc.stdout if isinstance(exc.stdout, str) else ""
-        return PytestRun(None, 0, 0, output)
-    output = done.stdout + done.stderr
-    return PytestRun(done.returncode, _count(output, "passed"), _count(output, "failed"), output)
+    done = run_tool(argv, cwd=root, env=host_env, timeout=timeout)
+    if not done.finished:  # it hung, or could not start: no verdict either way
+        return PytestRun(None, 0, 0, done.stdout if done.error is None else done.error)
+    output = done.output
+    return PytestRun(done.status, _count(output, "passed"), _count(output, "failed"), output)
 
 
 def _count(output: str, word: str) -> int:

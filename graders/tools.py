@@ -11,7 +11,10 @@ repository or test folder they look at is the learner's.
 from __future__ import annotations
 
 import os
+import subprocess
 import sys
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 SYSTEM_FOLDERS = ("/usr/local/bin", "/usr/bin", "/bin")
@@ -74,3 +77,56 @@ NO_DIFF_DRIVERS = ["--no-ext-diff", "--no-textconv"]
 # back into the learner's folder.
 PYTEST_SAFETY_ENV = {"PYTEST_DISABLE_PLUGIN_AUTOLOAD": "1", "PYTHONDONTWRITEBYTECODE": "1"}
 PYTEST_SAFETY_ARGS = ["-p", "no:cacheprovider"]
+
+
+@dataclass(frozen=True)
+class ToolRun:
+    """What a tool run gave back. ``status`` is None when it did not finish in time;
+    ``error`` says why it could not start (then ``status`` is None too)."""
+
+    status: int | None
+    stdout: str = ""
+    stderr: str = ""
+    error: str | None = None
+
+    @property
+    def finished(self) -> bool:
+        return self.status is not None
+
+    @property
+    def output(self) -> str:
+        return self.stdout + self.stderr
+
+
+def run_tool(
+    argv: Sequence[str],
+    *,
+    timeout: float,
+    cwd: Path | str | None = None,
+    env: Mapping[str, str] | None = None,
+) -> ToolRun:
+    """The one way the graders run a tool (hadolint, shellcheck, git, pytest): no stdin,
+    output captured as text, stopped at ``timeout``; it never raises. ``argv`` is the real
+    tool's path (:func:`tool_path`) or, for a learner's program, what
+    ``graders.isolation.learner_process`` made of it."""
+    try:
+        done = subprocess.run(
+            list(argv),
+            cwd=cwd,
+            env=dict(env) if env is not None else None,
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+            stdin=subprocess.DEVNULL,
+        )
+    except subprocess.TimeoutExpired as exc:
+        return ToolRun(None, _text(exc.stdout), _text(exc.stderr))
+    except OSError as exc:
+        return ToolRun(None, error=str(exc))
+    return ToolRun(done.returncode, done.stdout, done.stderr)
+
+
+def _text(captured: str | bytes | None) -> str:
+    if isinstance(captured, bytes):
+        return captured.decode("utf-8", errors="replace")
+    return captured or ""

@@ -7,7 +7,6 @@ from __future__ import annotations
 import os
 import re
 import shutil
-import subprocess
 import sys
 import tempfile
 import time
@@ -20,7 +19,7 @@ from graders.actions.rules import as_list, job_steps
 from graders.actions.yamldoc import YamlDoc
 from graders.isolation import learner_process
 from graders.report import Report
-from graders.tools import TOOL_CACHES
+from graders.tools import TOOL_CACHES, ToolRun, run_tool
 
 SKIPPED_COMMAND = re.compile(
     r"^\s*(?:(?:python3?|py)\s+-m\s+)?pip3?\s+install\b|^\s*(?:sudo\s+)?apt(?:-get)?\s"
@@ -197,20 +196,11 @@ class _Runner:
             cwd,
             env,
         )
-        try:
-            done = subprocess.run(
-                argv,
-                cwd=cwd,
-                env=host_env,
-                capture_output=True,
-                text=True,
-                timeout=min(STEP_TIMEOUT, remaining),
-                stdin=subprocess.DEVNULL,
-            )
-        except subprocess.TimeoutExpired:
+        done = run_tool(argv, cwd=cwd, env=host_env, timeout=min(STEP_TIMEOUT, remaining))
+        if done.error is not None:
+            return StepRun(name, index, label, "failed", None, done.error)
+        if done.status is None:
             return StepRun(name, index, label, "timeout")
-        except OSError as exc:
-            return StepRun(name, index, label, "failed", None, str(exc))
         ignore_failure = (
             step.get("continue-on-error") is True or job.get("continue-on-error") is True
         )
@@ -221,7 +211,7 @@ class _Runner:
         name: str,
         index: int,
         label: str,
-        done: subprocess.CompletedProcess,
+        done: ToolRun,
         path: str,
         ignore_failure: bool,
     ) -> StepRun:
@@ -236,12 +226,12 @@ class _Runner:
             return StepRun(
                 name, index, label, "unavailable", 127, output, note=f"{missing} missing"
             )
-        if done.returncode == 0:
+        if done.status == 0:
             return StepRun(name, index, label, "passed", 0, output)
         if ignore_failure:
-            note = f"exit {done.returncode} ignored: continue-on-error"
-            return StepRun(name, index, label, "passed", done.returncode, output, note=note)
-        return StepRun(name, index, label, "failed", done.returncode, output)
+            note = f"exit {done.status} ignored: continue-on-error"
+            return StepRun(name, index, label, "passed", done.status, output, note=note)
+        return StepRun(name, index, label, "failed", done.status, output)
 
 
 def _mapping(value: Any) -> dict:
@@ -296,10 +286,10 @@ def run_jobs(
 COURSE_TOOLS = ("ruff", "pytest")
 
 
-def _missing_course_tool(done: subprocess.CompletedProcess, path: str) -> str | None:
+def _missing_course_tool(done: ToolRun, path: str) -> str | None:
     """The course tool a step could not find (exit 127), if it is simply not installed here
     (Binder may lack ruff): that is the environment's fault, not the workflow's."""
-    if done.returncode != 127:
+    if done.status != 127:
         return None
     for tool in COURSE_TOOLS:
         if re.search(rf"\b{tool}: (command )?not found", done.stderr) and not shutil.which(

@@ -5,13 +5,12 @@ from __future__ import annotations
 import json
 import re
 import shlex
-import subprocess
 from pathlib import Path
 
 from graders.artefacts import read_artefact
 from graders.bash.runs import SHELLCHECK_TIMEOUT, ShellcheckFinding, ShellScript
 from graders.report import Report
-from graders.tools import tool_path
+from graders.tools import run_tool, tool_path
 
 BLOCKING_LEVELS = ("error", "warning", "info")
 
@@ -26,16 +25,12 @@ def run_shellcheck(path: Path) -> list[ShellcheckFinding] | None:
     binary = shellcheck_binary()
     if binary is None:
         return None
+    done = run_tool([str(binary), "--norc", "-f", "json1", str(path)], timeout=SHELLCHECK_TIMEOUT)
+    if not done.finished:
+        return None
     try:
-        done = subprocess.run(
-            [str(binary), "--norc", "-f", "json1", str(path)],
-            capture_output=True,
-            text=True,
-            timeout=SHELLCHECK_TIMEOUT,
-            stdin=subprocess.DEVNULL,
-        )
         comments = json.loads(done.stdout or "{}").get("comments", [])
-    except (OSError, subprocess.TimeoutExpired, ValueError):
+    except ValueError:
         return None
     return [
         ShellcheckFinding(c["line"], c["column"], c["level"], c["code"], c["message"])

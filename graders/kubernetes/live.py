@@ -5,11 +5,11 @@ from __future__ import annotations
 import os
 import re
 import shutil
-import subprocess
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 from graders.report import Report
+from graders.tools import run_tool
 
 _UNREACHABLE = re.compile(
     r"connection refused|dial tcp|no such host|i/o timeout|Unable to connect to the server|"
@@ -61,30 +61,23 @@ def dry_run(
         )
         return None
     env = {**(environ or os.environ), "KUBECONFIG": str(kubeconfig)}
-    try:
-        done = subprocess.run(
-            [kubectl, *command[1:]],
-            capture_output=True,
-            text=True,
-            timeout=timeout,
-            env=env,
-            stdin=subprocess.DEVNULL,
-        )
-    except (subprocess.TimeoutExpired, OSError) as exc:
-        report.fail(shown, f"kubectl did not finish: {exc}", hint="Is the cluster reachable?")
+    done = run_tool([kubectl, *command[1:]], env=env, timeout=timeout)
+    if done.status is None:
+        reason = done.error or f"no answer within {timeout:g} s"
+        report.fail(shown, f"kubectl did not finish: {reason}", hint="Is the cluster reachable?")
         return False
     output = "\n".join(part.strip() for part in (done.stdout, done.stderr) if part.strip())
-    if done.returncode != 0 and _UNREACHABLE.search(output):
+    if done.status != 0 and _UNREACHABLE.search(output):
         report.note(
             f"skipped: the cluster in {kubeconfig} is not reachable, so the manifests could "
             f"not be tried ({output.splitlines()[-1][:300]}). The command was: {shown}"
         )
         return None
-    if done.returncode != 0:
+    if done.status != 0:
         report.fail(
             shown,
             "the API server rejected the manifests (server-side dry run)",
-            found=output[-1500:] or f"exit status {done.returncode}",
+            found=output[-1500:] or f"exit status {done.status}",
             hint="The server applies admission rules the schema cannot: read its message.",
         )
         return False

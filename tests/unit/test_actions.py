@@ -9,7 +9,6 @@ file in ``positive/`` must pass the schema and every rule.
 from __future__ import annotations
 
 import shutil
-import subprocess
 import sys
 import textwrap
 from pathlib import Path
@@ -19,6 +18,7 @@ import pytest
 from graders import Report
 from graders import actions as wf
 from graders.actions import runner
+from graders.tools import ToolRun
 
 EXAMPLES = Path(__file__).parent / "examples" / "workflow"
 POSITIVE = sorted((EXAMPLES / "positive").glob("*.yml"))
@@ -382,7 +382,7 @@ def test_in_the_checker_a_step_reaches_only_its_copy_of_the_project(project, tmp
 
 
 def test_a_missing_course_tool_is_unavailable_not_failed(project):
-    done = subprocess.CompletedProcess([], 127, "", "bash: line 1: ruff: command not found")
+    done = ToolRun(127, "", "bash: line 1: ruff: command not found")
     assert runner._missing_course_tool(done, "/nonexistent") == "ruff"
     run = wf.run_jobs(workflow({"test": "- run: no-such-tool-here\n"}).data, project, ["test"])
     assert run.failed_step.status == "failed" and run.failed_step.exit_code == 127

@@ -49,3 +49,14 @@ def test_inspecting_a_repository_runs_none_of_its_code(tmp_path):
     assert "model.txt" in inspector.out("diff")
     assert inspector.out("log", "--oneline")
     assert not marker.exists(), "inspecting the repository ran a command it configured"
+
+
+def test_run_tool_never_raises_and_says_what_happened(tmp_path):
+    from graders.tools import run_tool
+
+    done = run_tool(["/bin/sh", "-c", "echo out; echo err >&2; exit 3"], timeout=10)
+    assert (done.status, done.stdout, done.stderr, done.error) == (3, "out\n", "err\n", None)
+    hung = run_tool(["/bin/sh", "-c", "echo started; sleep 30"], timeout=0.5)
+    assert hung.status is None and hung.error is None and not hung.finished
+    missing = run_tool([str(tmp_path / "no-such-tool")], timeout=10)
+    assert missing.status is None and "no-such-tool" in (missing.error or "")
