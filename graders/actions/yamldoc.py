@@ -12,7 +12,7 @@ from typing import Any
 import yaml
 
 from graders.artefacts import read_artefact
-from graders.formats.yamltext import YamlPath, YamlUnreadable, single_document
+from graders.formats.yamltext import YamlPath, YamlUnreadable, format_path, single_document
 from graders.report import Report, short_repr
 
 
@@ -37,13 +37,7 @@ _Loader.add_implicit_resolver(
 
 def yaml_path(path: Iterable[str | int]) -> str:
     """``("jobs", "test", "steps", 2, "run")`` → ``jobs.test.steps[2].run``."""
-    text = ""
-    for part in path:
-        if isinstance(part, int):
-            text += f"[{part}]"
-        else:
-            text += f".{part}" if text else str(part)
-    return text or "(top level)"
+    return format_path(path) or "(top level)"
 
 
 @dataclass

@@ -13,7 +13,7 @@ from graders.artefacts import read_artefact
 from graders.dockerfile.engine import short
 from graders.dockerfile.rules import BASE_IMAGE_ARG
 from graders.formats.secrets import names_a_secret
-from graders.formats.yamltext import YamlUnreadable, single_document
+from graders.formats.yamltext import YamlUnreadable, format_path, single_document
 from graders.report import Report
 
 
@@ -24,13 +24,6 @@ def compose_schema() -> dict:
 
     source = resources.files("check_jsonschema.builtin_schemas.vendor") / "compose-spec.json"
     return json.loads(source.read_text())
-
-
-def _yaml_path(path: Any) -> str:
-    parts: list[str] = []
-    for part in path:
-        parts.append(f"[{part}]" if isinstance(part, int) else ("." if parts else "") + str(part))
-    return "".join(parts) or "(top level)"
 
 
 def _memory_bytes(value: Any) -> float | None:
@@ -80,7 +73,7 @@ def load_compose(report: Report, path: Path) -> dict | None:
     report.checks_run += 1
     for error in errors[:10]:
         report.fail(
-            f"{location}: {_yaml_path(error.absolute_path)}",
+            f"{location}: {format_path(error.absolute_path) or '(top level)'}",
             f"not valid under the Compose specification: {error.message[:200]}",
             hint="See https://docs.docker.com/reference/compose-file/ for the key's format.",
         )

@@ -15,7 +15,7 @@ GitHub's YAML 1.2 booleans) and its own words for the findings.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -35,6 +35,15 @@ class YamlUnreadable(Exception):
     def __init__(self, line: int | None, message: str, hint: str) -> None:
         super().__init__(message)
         self.line, self.message, self.hint = line, message, hint
+
+
+def format_path(path: Iterable[str | int]) -> str:
+    """``("spec", "containers", 0, "image")`` as ``spec.containers[0].image``; the empty path
+    as ``""`` (each caller names the top level its own way)."""
+    text = ""
+    for part in path:
+        text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else str(part))
+    return text
 
 
 @dataclass

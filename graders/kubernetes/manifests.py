@@ -4,7 +4,6 @@ path helpers every rule uses, and the constants of the API version checked."""
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -12,7 +11,7 @@ from typing import Any
 import yaml
 
 from graders.artefacts import read_artefact
-from graders.formats.yamltext import YamlUnreadable, documents
+from graders.formats.yamltext import YamlUnreadable, documents, format_path
 from graders.report import Report, short_repr, type_name
 
 #: The Kubernetes API version manifests are validated against. kubernetes-validate 1.37.0
@@ -25,14 +24,6 @@ WORKLOAD_KINDS = ("Deployment", "ReplicaSet", "StatefulSet", "DaemonSet")
 SCALABLE_KINDS = ("Deployment", "ReplicaSet", "StatefulSet")
 PROBES = ("startupProbe", "readinessProbe", "livenessProbe")
 PROBE_DEFAULTS = {"initialDelaySeconds": 0, "periodSeconds": 10, "failureThreshold": 3}
-
-
-def format_path(path: Iterable[str | int]) -> str:
-    """``("spec", "containers", 0, "image")`` as ``spec.containers[0].image``."""
-    text = ""
-    for part in path:
-        text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else str(part))
-    return text
 
 
 def parse_path(text: str) -> Path_:
