@@ -516,8 +516,8 @@ def format_results(results: list[StudentResult]) -> str:
             f"{r.student:<28} {r.status:<8} {r.score:>5.1f}/{r.max_score:<5.1f} "
             f"{len(r.restored_cells):>8} {r.kernel_restarts:>8} {r.seconds:>6.1f}"
         )
-        if r.error:
-            lines.append(f"    {r.error}")
+        if r.error:  # a reason of several lines (failure_reason), each indented
+            lines += [f"    {line}" for line in r.error.splitlines()]
     unsandboxed = [r.student for r in results if not r.sandboxed]
     if unsandboxed:
         lines.append(

@@ -89,3 +89,11 @@ def test_without_a_log_the_error_nbgrader_returned_is_the_reason():
     reason = failure_reason({"success": False, "error": NBGRADER_ERROR}, entries=1)
     assert reason.startswith("nbgrader.converters.base.NbGraderException")
     assert failure_reason({"success": False}) == "nbgrader failed"
+
+
+def test_the_grade_table_indents_every_line_of_a_reason():
+    from course.autograde import StudentResult, format_results
+
+    failed = StudentResult("ana", "failed", error="Kernel died\nthe kernel died more than 3 times")
+    table = format_results([failed]).splitlines()
+    assert table[-2:] == ["    Kernel died", "    the kernel died more than 3 times"]
