@@ -143,6 +143,11 @@ def is_work_path(relative: str) -> bool:
     )
 
 
+# The checker children's address-space limit in bytes, from the grader (course/trusted.py)
+# to the zygote.
+ADDRESS_SPACE_VARIABLE = "MLOPS_CHECKER_ADDRESS_SPACE"
+
+
 @dataclass
 class Mirror:
     """The learner's ``*_work/`` folders, kept in step with the checker's own copy.
@@ -546,7 +551,7 @@ def _limit_address_space() -> None:
     be able to take the grading machine's memory (course/trusted.py sets the limit)."""
     import resource
 
-    limit = int(os.environ.get("MLOPS_CHECKER_ADDRESS_SPACE", "0") or 0)
+    limit = int(os.environ.get(ADDRESS_SPACE_VARIABLE, "0") or 0)
     if limit > 0:
         resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
 

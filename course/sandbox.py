@@ -229,6 +229,12 @@ def remove_leftovers(grader_pid: int, seconds: float = 15.0) -> list[Path]:
     return left
 
 
+def address_space(memory_mb: int) -> int:
+    """The address-space limit standing in for ``memory_mb`` where no cgroup counts memory
+    (a sandbox without one, the trusted checker): generous, since it counts mapped memory."""
+    return 4 * memory_mb * 2**20
+
+
 def rlimits(settings: Sandbox, cgroup: Cgroup | None) -> list[str]:
     """Limits for ``sandbox_enter.py``; with a cgroup, memory and processes are its job.
 
@@ -237,7 +243,7 @@ def rlimits(settings: Sandbox, cgroup: Cgroup | None) -> list[str]:
     grading user, so it is only a backstop there (docs/security.md)."""
     limits = [f"fsize={settings.disk_mb * 2**20}", "core=0", "nofile=4096"]
     if cgroup is None:
-        limits.append(f"as={4 * settings.memory_mb * 2**20}")
+        limits.append(f"as={address_space(settings.memory_mb)}")
         if os.getuid() != 0:
             limits.append(f"nproc={4 * settings.max_processes}")
     return limits

@@ -38,6 +38,9 @@ import nbformat
 from IPython.core.inputtransformer2 import TransformerManager
 from nbformat import NotebookNode
 
+from course.checker import ADDRESS_SPACE_VARIABLE
+from course.sandbox import address_space
+
 
 def trusted_checks_enabled(source: NotebookNode) -> bool:
     return bool(source.metadata.get("mlops", {}).get("trusted_checks"))
@@ -102,10 +105,6 @@ def bound_names(source: str) -> set[str]:
 
 
 # -- the checker process ----------------------------------------------------------------------
-
-
-# The checker children's address-space limit in bytes, from the grader to the zygote.
-ADDRESS_SPACE_VARIABLE = "MLOPS_CHECKER_ADDRESS_SPACE"
 
 
 class Zygote:
@@ -231,11 +230,11 @@ def _read_plan(path: str, _mtime_ns: int) -> tuple[bool, list[dict], list[str]]:
 class TrustedChecks:
     """The checker of one graded notebook and the copies it checks (module docstring)."""
 
-    def __init__(self, source_path: Path, timeout: float, memory_mb: int = 2048) -> None:
+    def __init__(self, source_path: Path, timeout: float, memory_mb: int) -> None:
         self.source_path = source_path
         # the checker runs outside every sandbox and reads what learner code sends (up to
-        # MAX_MESSAGE a message): bounded like a sandbox without a cgroup (course/sandbox.py)
-        self.address_space = 4 * memory_mb * 2**20
+        # MAX_MESSAGE a message): bounded like a sandbox without a cgroup
+        self.address_space = address_space(memory_mb)
         _, self.cells, self.answer_names = _source_plan(source_path)
         self.timeout = timeout
         self.folder = Path(tempfile.mkdtemp(prefix="mlops-checker-"))
@@ -250,7 +249,7 @@ class TrustedChecks:
 
     @classmethod
     def for_notebook(
-        cls, source_path: Path, timeout: float, memory_mb: int = 2048
+        cls, source_path: Path, timeout: float, memory_mb: int
     ) -> TrustedChecks | None:
         if not source_path.is_file() or not _source_plan(source_path)[0]:
             return None
